@@ -1,0 +1,100 @@
+// Adapter and device: the adapter's own limits, optional features, and loud errors.
+
+/** No WebGPU adapter could be found on this machine. */
+export class NoAdapterError extends Error {
+  constructor(detail = "") {
+    super(
+      "No WebGPU adapter found" + (detail ? ` (${detail})` : "") +
+        ": install a GPU driver, or Mesa's software Vulkan driver with " +
+        "`apt-get install -y mesa-vulkan-drivers libvulkan1`.",
+    );
+    this.name = "NoAdapterError";
+  }
+}
+
+/** The GPU device was lost or reported an error; the work since the last sync is invalid. */
+export class DeviceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeviceError";
+  }
+}
+
+/** What the engine knows about the device it runs on. */
+export interface Gpu {
+  device: GPUDevice;
+  /** Adapter name as the driver reports it, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  name: string;
+  /** True for software (CPU) adapters such as lavapipe and llvmpipe. */
+  software: boolean;
+  f16: boolean;
+  timestamps: boolean;
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxStorageBuffersPerShaderStage: number;
+    maxComputeWorkgroupsPerDimension: number;
+    minStorageBufferOffsetAlignment: number;
+  };
+}
+
+/** Options for {@linkcode createGpu}. */
+export interface GpuOptions {
+  powerPreference?: GPUPowerPreference;
+}
+
+const LIMIT_NAMES = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxStorageBuffersPerShaderStage",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+] as const;
+
+/** Requests an adapter and a device with the adapter's maximum buffer and binding sizes. */
+export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
+  if (!("gpu" in navigator) || !navigator.gpu) {
+    throw new NoAdapterError("navigator.gpu is missing in this runtime");
+  }
+  const adapter = await navigator.gpu.requestAdapter({
+    powerPreference: options.powerPreference ?? "high-performance",
+  });
+  if (!adapter) throw new NoAdapterError();
+  const requiredLimits: Record<string, number> = {};
+  for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
+  const wanted: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({
+    requiredLimits,
+    requiredFeatures,
+  });
+  const info = adapter.info;
+  const name = info.description || info.device || info.vendor || "unknown adapter";
+  const software = /llvmpipe|lavapipe|swiftshader|softpipe|warp/i.test(name) ||
+    (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    info.architecture === "cpu";
+  return {
+    device,
+    name,
+    software,
+    f16: device.features.has("shader-f16"),
+    timestamps: device.features.has("timestamp-query"),
+    limits: {
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      maxBufferSize: device.limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+    },
+  };
+}
+
+/** One line naming the adapter, marked when it is a software adapter. */
+export function describeGpu(gpu: Gpu): string {
+  const kind = gpu.software ? "software adapter" : "hardware adapter";
+  const extras = [gpu.f16 ? "shader-f16" : "", gpu.timestamps ? "timestamp-query" : ""]
+    .filter(Boolean).join(", ");
+  return `WebGPU: ${gpu.name} (${kind}${extras ? "; " + extras : ""})`;
+}

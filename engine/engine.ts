@@ -1,0 +1,416 @@
+// The engine: one device, a buffer pool, kernels, the open command encoder and the tape.
+import { createGpu, DeviceError, type Gpu, type GpuOptions } from "./device.ts";
+import { BufferPool } from "./pool.ts";
+import { type CompiledKernel, KernelCache, type KernelSource, packUniform } from "./kernel.ts";
+import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";
+import { Tape } from "./tape.ts";
+import { grid } from "./grid.ts";
+import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
+
+const ELEMENTWISE: KernelSource = { name: "elementwise.wgsl", code: elementwiseCode };
+
+/** A value bound to a kernel binding: a tensor for storage, numbers by member name for a uniform. */
+export type BindValue = Tensor | Record<string, number>;
+
+/** Workgroup counts: x, or [x, y] / [x, y, z]. */
+export type Workgroups = number | readonly number[];
+
+const UNIFORM_CACHE_LIMIT = 4096;
+const BIND_GROUP_CACHE_LIMIT = 65536;
+
+/**
+ * Records GPU work into one command encoder per step and submits it once.
+ *
+ * @example
+ * ```ts
+ * const engine = await Engine.create();
+ * const x = engine.upload(new Float32Array([1, -2, 3]), [3]);
+ * console.log(await x.read());
+ * ```
+ */
+export class Engine {
+  readonly gpu: Gpu;
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  readonly kernels: KernelCache;
+  readonly tape: Tape;
+  /** When false, ops record nothing on the tape (eval and optimizer updates). */
+  gradEnabled = true;
+  /** Number of dispatches recorded since creation (for benchmarks and tests). */
+  dispatches = 0;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #error: Error | null = null;
+  #scopes: Set<Tensor>[] = [];
+  #bindGroups = new Map<string, GPUBindGroup>();
+  #uniforms = new Map<string, GPUBuffer>();
+  #bufferIds = new WeakMap<GPUBuffer, number>();
+  #nextBufferId = 1;
+  #retired: GPUBuffer[] = [];
+
+  constructor(gpu: Gpu) {
+    this.gpu = gpu;
+    this.device = gpu.device;
+    this.pool = new BufferPool(gpu.device);
+    this.kernels = new KernelCache(gpu.device);
+    this.tape = new Tape(this);
+    this.device.addEventListener("uncapturederror", (e) => {
+      const err = (e as GPUUncapturedErrorEvent).error;
+      this.#error ??= new DeviceError(`WebGPU error: ${err.message}`);
+    });
+    this.device.lost.then((info) => {
+      if (info.reason !== "destroyed") {
+        this.#error ??= new DeviceError(`GPU device lost (${info.reason}): ${info.message}`);
+      }
+    });
+  }
+
+  /** Opens the adapter and device and returns an engine on it. */
+  static async create(options: GpuOptions = {}): Promise<Engine> {
+    return new Engine(await createGpu(options));
+  }
+
+  /** A new uninitialised tensor from the pool; freed by `dispose()` or at the end of its scope. */
+  tensor(shape: readonly number[], dtype: DType = "f32"): Tensor {
+    const bytes = Math.ceil((shapeSize(shape) * dtypeBytes(dtype)) / 4) * 4;
+    const t = new Tensor(this, this.pool.acquire(bytes), shape, dtype, {
+      release: (x) => this.#release(x),
+    });
+    this.#scopes.at(-1)?.add(t);
+    return t;
+  }
+
+  /** A tensor that outlives every scope (parameters, optimizer state); free it with dispose(). */
+  persistent(shape: readonly number[], dtype: DType = "f32"): Tensor {
+    const t = this.tensor(shape, dtype);
+    this.#scopes.at(-1)?.delete(t);
+    return t;
+  }
+
+  /** A view of `bytes` starting at `offset` in an existing buffer (not freed by dispose). */
+  view(buffer: GPUBuffer, offset: number, shape: readonly number[], dtype: DType = "f32"): Tensor {
+    return new Tensor(this, buffer, shape, dtype, { offset });
+  }
+
+  /** Copies CPU data into a new tensor. */
+  upload(
+    data: ArrayLike<number> | Float32Array | Uint32Array | Uint8Array,
+    shape: readonly number[],
+    dtype: DType = "f32",
+  ): Tensor {
+    const t = this.tensor(shape, dtype);
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrites a tensor's elements with CPU data (flushes recorded work first, to keep order). */
+  write(t: Tensor, data: ArrayLike<number> | Float32Array | Uint32Array | Uint8Array): void {
+    if (data.length !== t.size) {
+      throw new RangeError(`write: ${data.length} values for ${t} of ${t.size} elements`);
+    }
+    let bytes: Uint8Array<ArrayBuffer>;
+    if (t.dtype === "u8") {
+      bytes = new Uint8Array(t.byteLength);
+      bytes.set(data as ArrayLike<number>);
+    } else {
+      const typed = t.dtype === "f32"
+        ? Float32Array.from(data as ArrayLike<number>)
+        : Uint32Array.from(data as ArrayLike<number>);
+      bytes = new Uint8Array(typed.buffer);
+    }
+    this.flush();
+    this.device.queue.writeBuffer(t.buffer, t.offset, bytes);
+  }
+
+  /** A tensor filled with `value`. */
+  full(shape: readonly number[], value: number): Tensor {
+    const t = this.tensor(shape);
+    this.fill(t, value);
+    return t;
+  }
+
+  /** Zeros of the given shape. */
+  zeros(shape: readonly number[]): Tensor {
+    return this.full(shape, 0);
+  }
+
+  /** Sets every element of an f32 or u32 tensor to `value` (a u32 tensor gets the integer). */
+  fill(t: Tensor, value: number): void {
+    const words = t.byteLength / 4;
+    const entry = t.dtype === "f32" ? "fill" : "fillU32";
+    this.run(ELEMENTWISE, entry, { y: t, p: { n: words, s: value } }, grid(words, 256));
+  }
+
+  /** Copies `src` into `dst` (same number of bytes). */
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.byteLength !== dst.byteLength) {
+      throw new RangeError(`copy: ${src} and ${dst} differ in size`);
+    }
+    const words = src.byteLength / 4;
+    this.run(
+      ELEMENTWISE,
+      "copyWords",
+      { xu: src, yu: dst, p: { n: words, s: 0 } },
+      grid(words, 256),
+    );
+  }
+
+  /** Adds `src` into `dst` in place (same shape, f32). */
+  accumulate(dst: Tensor, src: Tensor): void {
+    if (src.size !== dst.size) throw new RangeError(`accumulate: ${src} into ${dst}`);
+    this.run(
+      ELEMENTWISE,
+      "accumulate",
+      { x: src, y: dst, p: { n: dst.size, s: 0 } },
+      grid(dst.size, 256),
+    );
+  }
+
+  /** Reads a tensor back to the CPU: submits recorded work and waits (a sync point). */
+  async read(t: Tensor): Promise<Float32Array | Uint32Array | Uint8Array> {
+    if (t.disposed) throw new Error(`read: ${t} was disposed`);
+    this.flush();
+    const staging = this.device.createBuffer({
+      size: t.byteLength,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, t.byteLength);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      await this.#yieldErrors();
+      this.throwIfFailed();
+      throw e;
+    }
+    const copy = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    await this.#yieldErrors();
+    this.throwIfFailed();
+    if (t.dtype === "f32") return new Float32Array(copy);
+    if (t.dtype === "u32") return new Uint32Array(copy);
+    return new Uint8Array(copy, 0, t.size);
+  }
+
+  /** Records one dispatch of `entry` in `src` with buffers bound by name. */
+  run(
+    src: KernelSource,
+    entry: string,
+    bindings: Record<string, BindValue>,
+    workgroups: Workgroups,
+    overrides: Record<string, number> = {},
+  ): void {
+    this.throwIfFailed();
+    const k = this.kernels.get(src, entry, overrides);
+    const groups = this.#bind(k, bindings);
+    const [x, y = 1, z = 1] = typeof workgroups === "number" ? [workgroups] : workgroups;
+    const max = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max || x < 1 || y < 1 || z < 1) {
+      throw new RangeError(`${k.label}: workgroups [${x}, ${y}, ${z}] outside 1..${max}`);
+    }
+    this.#encoder ??= this.device.createCommandEncoder();
+    this.#pass ??= this.#encoder.beginComputePass();
+    this.#pass.setPipeline(k.pipeline);
+    groups.forEach((g, i) => this.#pass!.setBindGroup(i, g));
+    this.#pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+  }
+
+  /** Submits the recorded work as one command buffer (no wait). */
+  flush(): void {
+    if (!this.#encoder) return;
+    this.#pass?.end();
+    this.device.queue.submit([this.#encoder.finish()]);
+    this.#encoder = null;
+    this.#pass = null;
+    for (const b of this.#retired) b.destroy();
+    this.#retired = [];
+  }
+
+  /** Submits and waits for the GPU; throws if any GPU error was reported. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.#yieldErrors();
+    this.throwIfFailed();
+  }
+
+  /** Throws the first GPU validation error or device loss seen so far. */
+  throwIfFailed(): void {
+    if (this.#error) throw this.#error;
+  }
+
+  /** Runs `fn`; tensors it creates are freed at the end, except those it returns or keeps. */
+  scope<T>(fn: () => T): T {
+    const s = new Set<Tensor>();
+    this.#scopes.push(s);
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new TypeError("scope: fn must be synchronous");
+    } finally {
+      this.#scopes.pop();
+    }
+    const survivors = new Set<Tensor>();
+    const collect = (v: unknown) => {
+      if (v instanceof Tensor) survivors.add(v);
+      else if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        Object.values(v).forEach(collect);
+      }
+    };
+    collect(result);
+    for (const t of s) {
+      if (survivors.has(t)) this.#scopes.at(-1)?.add(t);
+      else t.dispose();
+    }
+    return result;
+  }
+
+  /** Moves a tensor out of every scope so it is not freed at scope end. */
+  keep<T extends Tensor>(t: T): T {
+    for (const s of this.#scopes) s.delete(t);
+    return t;
+  }
+
+  /** Runs `fn` without recording on the tape. */
+  noGrad<T>(fn: () => T): T {
+    const was = this.gradEnabled;
+    this.gradEnabled = false;
+    try {
+      return fn();
+    } finally {
+      this.gradEnabled = was;
+    }
+  }
+
+  /** Records an op on the tape when any input needs a gradient; marks the output as needing one. */
+  record(
+    inputs: readonly Tensor[],
+    output: Tensor,
+    backward: (gy: Tensor) => readonly (Tensor | null)[],
+  ): void {
+    if (!this.gradEnabled || !inputs.some((t) => t.requiresGrad)) return;
+    output.requiresGrad = true;
+    this.tape.push({ inputs, output, backward });
+  }
+
+  /** Destroys free pooled buffers (and the bind groups that may name them). */
+  trim(): void {
+    this.flush();
+    this.#bindGroups.clear();
+    this.pool.trim();
+  }
+
+  /** Frees pooled buffers, pipelines' uniforms and the device. */
+  destroy(): void {
+    this.flush();
+    for (const b of this.#uniforms.values()) b.destroy();
+    this.#uniforms.clear();
+    this.#bindGroups.clear();
+    this.pool.trim();
+    this.device.destroy();
+  }
+
+  #release(t: Tensor): void {
+    for (const s of this.#scopes) s.delete(t);
+    this.pool.release(t.buffer);
+  }
+
+  #bufferId(b: GPUBuffer): number {
+    let id = this.#bufferIds.get(b);
+    if (!id) {
+      id = this.#nextBufferId++;
+      this.#bufferIds.set(b, id);
+    }
+    return id;
+  }
+
+  #uniform(k: CompiledKernel, name: string, values: Record<string, number>): GPUBuffer {
+    const b = k.bindings.get(name)!;
+    const data = packUniform(b, values, k.label);
+    const key = `${b.bytes}:${Array.from(new Uint32Array(data)).join(",")}`;
+    let buf = this.#uniforms.get(key);
+    if (!buf) {
+      if (this.#uniforms.size >= UNIFORM_CACHE_LIMIT) {
+        this.#retired.push(...this.#uniforms.values());
+        this.#uniforms.clear();
+        this.#bindGroups.clear();
+      }
+      buf = this.device.createBuffer({
+        size: data.byteLength,
+        usage: GPUBufferUsage.UNIFORM,
+        mappedAtCreation: true,
+      });
+      new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data));
+      buf.unmap();
+      this.#uniforms.set(key, buf);
+    }
+    return buf;
+  }
+
+  #bind(k: CompiledKernel, values: Record<string, BindValue>): GPUBindGroup[] {
+    for (const name of Object.keys(values)) {
+      if (!k.bindings.has(name)) {
+        const expected = [...k.bindings.keys()].join(", ");
+        throw new TypeError(`${k.label}: unexpected binding "${name}" (expected: ${expected})`);
+      }
+    }
+    const entries: GPUBindGroupEntry[][] = [];
+    const keys: string[] = [];
+    for (const b of k.bindings.values()) {
+      const v = values[b.name];
+      if (v === undefined) throw new TypeError(`${k.label}: binding "${b.name}" is missing`);
+      let resource: GPUBufferBinding;
+      if (b.kind === "uniform") {
+        if (v instanceof Tensor) {
+          throw new TypeError(`${k.label}: uniform "${b.name}" takes numbers, not ${v}`);
+        }
+        resource = { buffer: this.#uniform(k, b.name, v) };
+      } else {
+        if (!(v instanceof Tensor)) {
+          throw new TypeError(`${k.label}: storage "${b.name}" needs a tensor`);
+        }
+        if (v.disposed) throw new Error(`${k.label}: "${b.name}" is bound to disposed ${v}`);
+        const wantsFloat = b.element.includes("f32");
+        if (wantsFloat !== (v.dtype === "f32")) {
+          throw new TypeError(`${k.label}: "${b.name}" holds ${b.element} but got ${v}`);
+        }
+        if (v.byteLength % b.bytes !== 0) {
+          throw new RangeError(
+            `${k.label}: "${b.name}" of ${b.element} needs a multiple of ${b.bytes} bytes, got ${v} (${v.byteLength} bytes)`,
+          );
+        }
+        resource = { buffer: v.buffer, offset: v.offset, size: v.byteLength };
+      }
+      (entries[b.group] ??= []).push({ binding: b.binding, resource });
+      keys.push(
+        `${b.group}.${b.binding}:${this.#bufferId(resource.buffer)}@${resource.offset ?? 0}+${
+          resource.size ?? 0
+        }`,
+      );
+    }
+    const groups: GPUBindGroup[] = [];
+    for (let g = 0; g < entries.length; g++) {
+      const key = `${k.id}|${g}|${keys.join("|")}`;
+      let bg = this.#bindGroups.get(key);
+      if (!bg) {
+        bg = this.device.createBindGroup({
+          label: k.label,
+          layout: k.pipeline.getBindGroupLayout(g),
+          entries: entries[g] ?? [],
+        });
+        if (this.#bindGroups.size >= BIND_GROUP_CACHE_LIMIT) this.#bindGroups.clear();
+        this.#bindGroups.set(key, bg);
+      }
+      groups.push(bg);
+    }
+    return groups;
+  }
+
+  async #yieldErrors(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}

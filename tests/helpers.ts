@@ -1,0 +1,76 @@
+// Test helpers: one shared engine, seeded random data, float64 comparisons.
+import { Engine } from "../engine/engine.ts";
+import { describeGpu } from "../engine/device.ts";
+
+let shared: Promise<Engine> | null = null;
+
+/** The engine shared by the tests of one file; prints the adapter once. */
+export function testEngine(): Promise<Engine> {
+  shared ??= Engine.create().then((e) => {
+    console.log(describeGpu(e.gpu));
+    return e;
+  });
+  return shared;
+}
+
+/** Deno.test for GPU work: sanitizers off (GPU resources live across tests by design). */
+export function gpuTest(name: string, fn: (engine: Engine) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => fn(await testEngine()),
+  });
+}
+
+/** A seeded generator of uniform floats in [0, 1) (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform values in [lo, hi) from a seed. */
+export function randn(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  const r = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise, naming the first bad index. */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { atol?: number; rtol?: number } = {},
+  what = "values",
+): void {
+  const atol = tol.atol ?? 1e-5;
+  const rtol = tol.rtol ?? 1e-4;
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
+  }
+  let worst = 0;
+  let worstAt = -1;
+  for (let i = 0; i < actual.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    const excess = err - (atol + rtol * Math.abs(expected[i]));
+    if (!(excess <= 0) && (worstAt < 0 || excess > worst || Number.isNaN(err))) {
+      worst = excess;
+      worstAt = i;
+      if (Number.isNaN(err)) break;
+    }
+  }
+  if (worstAt >= 0) {
+    throw new Error(
+      `${what}: at ${worstAt} got ${actual[worstAt]}, expected ${
+        expected[worstAt]
+      } (atol ${atol}, rtol ${rtol})`,
+    );
+  }
+}
