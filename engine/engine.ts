@@ -147,12 +147,9 @@ export class Engine {
       throw new RangeError(`copy: ${src} and ${dst} differ in size`);
     }
     const words = src.byteLength / 4;
-    this.run(
-      ELEMENTWISE,
-      "copyWords",
-      { xu: src, yu: dst, p: { n: words, s: 0 } },
-      grid(words, 256),
-    );
+    const xu = this.view(src.buffer, src.offset, [words], "u32");
+    const yu = this.view(dst.buffer, dst.offset, [words], "u32");
+    this.run(ELEMENTWISE, "copyWords", { xu, yu, p: { n: words, s: 0 } }, grid(words, 256));
   }
 
   /** Adds `src` into `dst` in place (same shape, f32). */

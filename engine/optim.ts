@@ -1,0 +1,79 @@
+// SGD exactly as torch.optim.SGD (momentum, dampening, weight decay, Nesterov), one fused kernel.
+import type { ParamStore } from "./params.ts";
+import type { Tensor } from "./tensor.ts";
+import { grid } from "./grid.ts";
+import code from "../kernels/sgd.wgsl" with { type: "text" };
+
+const SRC = { name: "sgd.wgsl", code };
+
+/** Hyper-parameters of {@linkcode SGD}, named as in PyTorch. */
+export interface SgdOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/** Stochastic gradient descent over every parameter of a {@linkcode ParamStore}, in place. */
+export class SGD {
+  readonly store: ParamStore;
+  lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  /** The momentum buffer, same flat layout as the weights. */
+  readonly momentumBuffer: Tensor;
+  /** Steps taken so far (0 means the momentum buffer is not yet initialised). */
+  steps = 0;
+
+  constructor(store: ParamStore, options: SgdOptions) {
+    const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
+    if (!(lr >= 0)) throw new RangeError(`SGD: invalid learning rate ${lr}`);
+    if (!(momentum >= 0)) throw new RangeError(`SGD: invalid momentum ${momentum}`);
+    if (!(weightDecay >= 0)) throw new RangeError(`SGD: invalid weight decay ${weightDecay}`);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new RangeError("SGD: Nesterov momentum requires a momentum and zero dampening");
+    }
+    this.store = store;
+    this.lr = lr;
+    this.momentum = momentum;
+    this.dampening = dampening;
+    this.weightDecay = weightDecay;
+    this.nesterov = nesterov;
+    this.momentumBuffer = store.engine.persistent(store.weights.shape);
+    store.engine.fill(this.momentumBuffer, 0);
+  }
+
+  /** Records one update of every parameter from its gradient (dispatched in binding-sized chunks). */
+  step(): void {
+    const e = this.store.engine;
+    const total = this.store.weights.size;
+    const maxFloats = Math.floor(e.gpu.limits.maxStorageBufferBindingSize / 4 / 256) * 256;
+    for (let start = 0; start < total; start += maxFloats) {
+      const n = Math.min(maxFloats, total - start);
+      const view = (t: Tensor) => e.view(t.buffer, t.offset + start * 4, [n]);
+      e.run(SRC, "step", {
+        w: view(this.store.weights),
+        g: view(this.store.grads),
+        m: view(this.momentumBuffer),
+        p: {
+          n4: n / 4,
+          lr: this.lr,
+          momentum: this.momentum,
+          dampening: this.dampening,
+          weightDecay: this.weightDecay,
+          nesterov: this.nesterov ? 1 : 0,
+          first: this.steps === 0 ? 1 : 0,
+        },
+      }, grid(n / 4, 256));
+    }
+    this.steps++;
+  }
+
+  /** Frees the momentum buffer. */
+  dispose(): void {
+    this.momentumBuffer.dispose();
+  }
+}
