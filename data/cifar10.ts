@@ -1,0 +1,172 @@
+// CIFAR-10 loader: the official binary layout from a folder, a local archive or a URL, validated.
+import {
+  CIFAR10_URL,
+  downloadArchive,
+  extractArchive,
+  FILES,
+  FOLDER,
+  missingFiles,
+} from "./archive.ts";
+
+/** Bytes of one image: 3 planes (R, G, B) of 32×32. */
+export const IMAGE_BYTES = 3 * 32 * 32;
+/** Bytes of one record in a batch file: the label byte, then the image. */
+export const RECORD_BYTES = 1 + IMAGE_BYTES;
+const TRAIN_FILES = FILES.slice(0, 5);
+const TEST_FILE = "test_batch.bin";
+const META_FILE = "batches.meta.txt";
+
+/** The data set in memory, as the seed's `cifar10[]` returns it. */
+export interface Cifar10 {
+  /** Training images, [n, 3, 32, 32] bytes (channel planes, rows, columns). */
+  x: Uint8Array;
+  /** Training labels 0–9, [n]. */
+  y: Uint8Array;
+  /** Test images, [nTest, 3, 32, 32] bytes. */
+  X: Uint8Array;
+  /** Test labels, [nTest]. */
+  Y: Uint8Array;
+  /** The ten class names from batches.meta.txt (airplane … truck). */
+  s: string[];
+  /** Number of training images (50,000). */
+  n: number;
+  /** Number of test images (10,000). */
+  nTest: number;
+  /** The folder the files were read from. */
+  dir: string;
+}
+
+/** Options for {@linkcode cifar10}. */
+export interface Cifar10Options {
+  /**
+   * Where the data is: a folder with the seven files (or one holding `cifar-10-batches-bin/`),
+   * a `cifar-10-binary.tar.gz`, or an http(s) URL of it. Default: $CIFAR10_DIR, else
+   * `data/cifar-10-batches-bin` (extracting `data/cifar-10-binary.tar.gz` if only that exists).
+   */
+  dir?: string;
+  /** Same as `dir`, for callers that know they hold an archive path or URL (`dir` wins). */
+  archive?: string;
+  /** Where to extract an archive (default: next to it, else ./data, else $TMPDIR). */
+  extractTo?: string;
+  /** Expected MD5 of a downloaded archive (default: the official one). Local archives are not checked. */
+  md5?: string;
+  /** Records each batch file must hold (default 10,000; smaller for test fixtures). */
+  recordsPerFile?: number;
+  /** Info lines such as "extracted … to …" (default: console.error). */
+  log?: (line: string) => void;
+}
+
+const HINT = `give --data PATH (a folder or cifar-10-binary.tar.gz), set CIFAR10_DIR, ` +
+  `or download ${CIFAR10_URL}`;
+
+async function stat(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Turns the source (folder, archive or URL) into a folder that should hold the seven files. */
+async function resolveFolder(options: Cifar10Options): Promise<string> {
+  const source = options.dir ?? options.archive ?? Deno.env.get("CIFAR10_DIR") ??
+    `data/${FOLDER}`;
+  const log = options.log;
+  if (/^https?:\/\//i.test(source)) {
+    const archive = await downloadArchive(source, {
+      md5: options.md5,
+      log,
+      dir: options.extractTo,
+    });
+    return extractArchive(archive, { extractTo: options.extractTo, log });
+  }
+  const st = await stat(source);
+  if (st?.isFile) return extractArchive(source, { extractTo: options.extractTo, log });
+  if (st?.isDirectory) {
+    if ((await missingFiles(source)).length === 0) return source;
+    const sub = `${source.replace(/\/+$/, "")}/${FOLDER}`;
+    if ((await missingFiles(sub)).length === 0) return sub;
+    const archive = `${source.replace(/\/+$/, "")}/cifar-10-binary.tar.gz`;
+    if ((await stat(archive))?.isFile) {
+      return extractArchive(archive, { extractTo: options.extractTo, log });
+    }
+    return source;
+  }
+  const beside = `${source.replace(/\/+$/, "").replace(/[^/]*$/, "")}cifar-10-binary.tar.gz`;
+  if (source.endsWith(FOLDER) && (await stat(beside))?.isFile) {
+    return extractArchive(beside, { extractTo: options.extractTo, log });
+  }
+  throw new Error(`Cannot read CIFAR-10: ${source} does not exist (${HINT})`);
+}
+
+/** Splits a batch file into images and labels, validating size and labels. */
+function parseBatch(
+  bytes: Uint8Array,
+  file: string,
+  dir: string,
+  records: number,
+  x: Uint8Array,
+  y: Uint8Array,
+  first: number,
+): void {
+  if (bytes.length % RECORD_BYTES !== 0) {
+    throw new RangeError(
+      `Cannot read CIFAR-10: ${file} in ${dir} has ${bytes.length} bytes, not a whole number ` +
+        `of ${RECORD_BYTES}-byte records (truncated or not CIFAR-10)`,
+    );
+  }
+  if (bytes.length / RECORD_BYTES !== records) {
+    throw new RangeError(
+      `Cannot read CIFAR-10: ${file} in ${dir} holds ${bytes.length / RECORD_BYTES} records, ` +
+        `expected ${records}`,
+    );
+  }
+  for (let r = 0; r < records; r++) {
+    const at = r * RECORD_BYTES;
+    const label = bytes[at];
+    if (label > 9) {
+      throw new RangeError(
+        `Cannot read CIFAR-10: ${file} in ${dir}: record ${r} has label ${label} (labels are 0–9)`,
+      );
+    }
+    y[first + r] = label;
+    x.set(bytes.subarray(at + 1, at + RECORD_BYTES), (first + r) * IMAGE_BYTES);
+  }
+}
+
+/**
+ * Reads CIFAR-10 (binary version): 50,000 training and 10,000 test images with labels and the
+ * class names. Throws an error naming the file and the problem when anything is missing or wrong.
+ *
+ * @example
+ * ```ts
+ * const d = await cifar10({ dir: "../shared/data/cifar-10-binary.tar.gz" });
+ * console.log(d.n, d.nTest, d.s.join(" ")); // 50000 10000 airplane … truck
+ * ```
+ */
+export async function cifar10(options: Cifar10Options = {}): Promise<Cifar10> {
+  const dir = await resolveFolder(options);
+  const missing = await missingFiles(dir);
+  if (missing.length) {
+    const what = missing.length === 1 ? `${missing[0]} is` : `${missing.join(", ")} are`;
+    throw new Error(`Cannot read CIFAR-10: ${what} missing in ${dir} (${HINT})`);
+  }
+  const records = options.recordsPerFile ?? 10000;
+  const n = records * TRAIN_FILES.length;
+  const x = new Uint8Array(n * IMAGE_BYTES);
+  const y = new Uint8Array(n);
+  const X = new Uint8Array(records * IMAGE_BYTES);
+  const Y = new Uint8Array(records);
+  for (const [i, f] of TRAIN_FILES.entries()) {
+    parseBatch(await Deno.readFile(`${dir}/${f}`), f, dir, records, x, y, i * records);
+  }
+  parseBatch(await Deno.readFile(`${dir}/${TEST_FILE}`), TEST_FILE, dir, records, X, Y, 0);
+  const s = (await Deno.readTextFile(`${dir}/${META_FILE}`)).split(/\r?\n/).map((l) => l.trim())
+    .filter((l) => l !== "");
+  if (s.length !== 10) {
+    throw new RangeError(
+      `Cannot read CIFAR-10: ${META_FILE} in ${dir} lists ${s.length} class names, expected 10`,
+    );
+  }
+  return { x, y, X, Y, s, n, nTest: records, dir };
+}
