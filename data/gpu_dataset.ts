@@ -9,6 +9,7 @@ import code from "../kernels/augment.wgsl" with { type: "text" };
 const SRC = { name: "augment.wgsl", code };
 const IMAGE = 3 * 32 * 32;
 const WG = 256;
+const PER_INVOCATION = 4; // outputs each kernel invocation writes (part of one row)
 
 /** Options for {@linkcode GpuCifar.upload}. */
 export interface GpuCifarOptions {
@@ -169,7 +170,7 @@ export class GpuCifar {
       SRC,
       "batch",
       { img0: this.#parts[0], img1, labels: this.#labels, order: this.#order, x, y, p },
-      grid(size * IMAGE, WG),
+      grid((size * IMAGE) / PER_INVOCATION, WG),
       { WG },
     );
     return { x, y, size };

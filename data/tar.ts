@@ -165,37 +165,3 @@ export function gunzip(
 ): ReadableStream<Uint8Array> {
   return stream.pipeThrough<Uint8Array>(new DecompressionStream("gzip"));
 }
-
-/** Builds a tar archive in memory (for tests and fixtures): regular files, links, directories. */
-export function writeTar(
-  members: { name: string; data?: Uint8Array; type?: string; linkName?: string }[],
-): Uint8Array<ArrayBuffer> {
-  const parts: Uint8Array[] = [];
-  const enc = new TextEncoder();
-  for (const m of members) {
-    const data = m.data ?? new Uint8Array(0);
-    const h = new Uint8Array(BLOCK);
-    const put = (s: string, at: number, len: number) => h.set(enc.encode(s).subarray(0, len), at);
-    put(m.name, 0, 100);
-    put("0000644\0", 100, 8);
-    put("0000000\0", 108, 8);
-    put("0000000\0", 116, 8);
-    put(data.length.toString(8).padStart(11, "0") + "\0", 124, 12);
-    put("00000000000\0", 136, 12);
-    put(m.type ?? "0", 156, 1);
-    put(m.linkName ?? "", 157, 100);
-    put("ustar\0" + "00", 257, 8);
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
-    put(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
-    parts.push(h, data, new Uint8Array((BLOCK - (data.length % BLOCK)) % BLOCK));
-  }
-  parts.push(new Uint8Array(2 * BLOCK));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

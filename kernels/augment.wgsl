@@ -2,7 +2,7 @@
 // random crop (zero-pad 4, 32×32 window) + random horizontal flip, standardize → f32 NCHW.
 // Legend: B batch images, C = 3 channels, H = W = 32 rows/columns, N images stored,
 //         T positions in the epoch order (N, or 2N for the flip-doubled set), K = 3·32·32 = 3072.
-// One invocation per output element (b, c, oy, ox); the one at (b, 0, 0, 0) also writes y[b].
+// One invocation per 4 outputs of a row (b, c, oy, ox…ox+3); the one at (b, 0, 0, 0) also writes y[b].
 // Images are split over two bindings (img0 holds images 0 … split−1, img1 the rest) because one
 // binding may be smaller than the set (128 MiB on lavapipe); with one part both name the same buffer.
 // Random draws: h = hash(key ^ hash(position)) with key = order[0] (set once per epoch);
@@ -54,13 +54,14 @@ fn pixel(s: u32, k: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn batch(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.count * K) { return; }
+  let q = (wid.y * nwg.x + wid.x) * WG + lid; // one invocation per 4 outputs of a row
+  if (q >= p.count * (K / 4u)) { return; }
+  let i = q * 4u;
   let b = i / K;
   let e = i % K;
   let c = e / 1024u;
   let oy = i32((e / 32u) % 32u);
-  let ox = i32(e % 32u);
+  let ox0 = i32(e % 32u);
   let pos = p.offset + b;
   var s = order[4u + pos];
   var mirrored = false;
@@ -77,19 +78,22 @@ fn batch(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     cx = i32((((h >> 16u) & 0x7fffu) * 9u) >> 15u);
     flip = (h >> 31u) == 1u;
   }
-  // Crop window of the padded (mirrored) image, then the flip of the crop.
-  let sy = oy + cy - PAD;
-  var sx = select(ox, 31 - ox, flip) + cx - PAD;
-  var v = 0.0;
-  if (sy >= 0 && sy < 32 && sx >= 0 && sx < 32) {
-    if (mirrored) { sx = 31 - sx; }
-    v = f32(pixel(s, c * 1024u + u32(sy * 32 + sx)));
-  }
   var m = p.mean0;
   var inv = p.inv0;
   if (c == 1u) { m = p.mean1; inv = p.inv1; }
   if (c == 2u) { m = p.mean2; inv = p.inv2; }
-  x[i] = (v - m) * inv;
+  // Crop window of the padded (mirrored) image, then the flip of the crop.
+  let sy = oy + cy - PAD;
+  for (var j = 0; j < 4; j++) {
+    let ox = ox0 + j;
+    var sx = select(ox, 31 - ox, flip) + cx - PAD;
+    var v = 0.0;
+    if (sy >= 0 && sy < 32 && sx >= 0 && sx < 32) {
+      if (mirrored) { sx = 31 - sx; }
+      v = f32(pixel(s, c * 1024u + u32(sy * 32 + sx)));
+    }
+    x[i + u32(j)] = (v - m) * inv;
+  }
   if (e == 0u) {
     y[b] = (labels[s >> 2u] >> ((s & 3u) * 8u)) & 255u;
   }
