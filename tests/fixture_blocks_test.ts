@@ -16,10 +16,10 @@ const FIXTURES = new URL("./fixtures/", import.meta.url);
 /**
  * f32 engine vs f32 PyTorch. Each value goes through ≤ 3 convolutions (sums of ≤ 90 products),
  * ≤ 3 batch norms (statistics over 75 values) and their backward passes; both sides round in
- * f32 but sum in different orders, which gives relative errors of order 1e-6 (√terms · 2⁻²⁴,
- * amplified a few times by 1/σ in batch norm). atol 1e-4 covers values that cancel to near zero
- * (gradient entries are O(1–10)); rtol 1e-3 leaves ~100× headroom over the expected error while
- * still catching any wrong formula (a missing momentum, biased variance or a dropped term is ≥ 1%).
+ * f32 but sum in different orders. Measured on llvmpipe: largest error 1.5e-5 (on weight
+ * gradients up to 50 in size), 1e-6 on outputs and input gradients, 6e-8 on running statistics.
+ * atol 1e-4 + rtol 1e-3 leaves ≥ 7× headroom on every tensor and still catches any wrong formula
+ * (a missing momentum, a biased variance or a dropped term moves values by ≥ 1%).
  */
 const TOL = { atol: 1e-4, rtol: 1e-3 };
 
