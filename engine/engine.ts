@@ -137,8 +137,12 @@ export class Engine {
   /** Sets every element of an f32 or u32 tensor to `value` (a u32 tensor gets the integer). */
   fill(t: Tensor, value: number): void {
     const words = t.byteLength / 4;
-    const entry = t.dtype === "f32" ? "fill" : "fillU32";
-    this.run(ELEMENTWISE, entry, { y: t, p: { n: words, s: value } }, grid(words, 256));
+    if (t.dtype === "f32") {
+      this.run(ELEMENTWISE, "fill", { y: t, p: { n: words, s: value } }, grid(words, 256));
+    } else {
+      const yu = this.view(t.buffer, t.offset, [words], "u32");
+      this.run(ELEMENTWISE, "fillU32", { yu, q: { n: words, v: value } }, grid(words, 256));
+    }
   }
 
   /** Copies `src` into `dst` (same number of bytes). */

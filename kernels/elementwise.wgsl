@@ -17,6 +17,12 @@ struct Params {
 @group(0) @binding(5) var<uniform> p: Params;
 @group(0) @binding(6) var<storage, read> gy: array<f32>;       // [n] upstream gradient
 
+struct FillU32 {
+  n: u32, // words
+  v: u32, // value
+}
+@group(0) @binding(7) var<uniform> q: FillU32;
+
 fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
 }
@@ -30,7 +36,7 @@ fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 @compute @workgroup_size(WG)
 fn fillU32(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = index(wid, nwg, lid);
-  if (i < p.n) { yu[i] = u32(p.s); }
+  if (i < q.n) { yu[i] = q.v; }
 }
 
 @compute @workgroup_size(WG)
