@@ -1,5 +1,6 @@
 // Checkpoints: a module's weights and batch-norm statistics as safetensors PyTorch's load_state_dict accepts.
-import type { Module } from "./module.ts";
+import { type Module, module } from "./module.ts";
+import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import {
   decodeSafetensors,
@@ -8,7 +9,7 @@ import {
   type SafeTensorInput,
   type Safetensors,
 } from "./safetensors.ts";
-import { modelTitle } from "./spec.ts";
+import { type LayerSpec, modelTitle } from "./spec.ts";
 
 /** Version written in every checkpoint's metadata (`format`). */
 export const CHECKPOINT_FORMAT = "resnet-webgpu-checkpoint/1";
@@ -150,4 +151,29 @@ export async function loadCheckpoint(
     : source;
   loadStateDict(m, file.tensors, options);
   return file.metadata;
+}
+
+/**
+ * Rebuilds a module from one of our checkpoints alone: the spec from its metadata, then the
+ * weights and statistics. Files without a `spec` (e.g. written by PyTorch) need `module()` first.
+ */
+export async function openCheckpoint(
+  engine: Engine,
+  source: string | Uint8Array,
+): Promise<{ module: Module; metadata: Record<string, string> }> {
+  const file = decodeSafetensors(typeof source === "string" ? await Deno.readFile(source) : source);
+  const json = file.metadata.spec;
+  if (!json) {
+    throw new TypeError(
+      "Cannot open checkpoint: its metadata has no model spec; build the module and use loadCheckpoint",
+    );
+  }
+  const m = module(engine, JSON.parse(json) as LayerSpec);
+  try {
+    loadStateDict(m, file.tensors);
+  } catch (err) {
+    m.dispose();
+    throw err;
+  }
+  return { module: m, metadata: file.metadata };
 }

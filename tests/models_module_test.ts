@@ -11,6 +11,7 @@ import {
   encodeCheckpoint,
   loadCheckpoint,
   loadStateDict,
+  openCheckpoint,
   saveCheckpoint,
 } from "../models/checkpoint.ts";
 import { resnet, resnet18a } from "../models/resnet.ts";
@@ -191,6 +192,12 @@ gpuTest("checkpoints round-trip through safetensors with torch's state-dict name
   assertEquals(meta.step, "7");
   const got = await snapshot(b);
   for (const [name, v] of want) assertEquals(got.get(name), v, name);
+  const c = await openCheckpoint(e, bytes);
+  assertEquals(c.metadata.step, "7");
+  assertEquals(c.module.spec, JSON.parse(JSON.stringify(SMALL_RESNET())));
+  const opened = await snapshot(c.module);
+  for (const [name, v] of want) assertEquals(opened.get(name), v, name);
+  c.module.dispose();
   // The fixture files (torch's names, no num_batches_tracked, plus inputs and gradients) load too.
   await loadCheckpoint(b, await fixture("small_resnet.safetensors"), { strict: false });
   a.dispose();
