@@ -4,18 +4,17 @@
 // step per output step. The output grid of one dispatch is GR×GC positions
 // (oh, ow) = (OR0 + OS·i, OC0 + OS·j) reading input rows RB + SI·i + u, cols CB + SI·j + v.
 // Forward: OS = 1, SI = stride, RB = CB = −padding. Backward-input runs one dispatch per stride
-// class (OR0, OC0) with the class's taps, flipped, and SI = 1 (see engine/ops/conv2d.ts).
-// Each invocation computes TM channels × TP×TQ positions: per reduction channel it loads the
-// weights once and every input pixel of its patch once, then does all TM·TP·TQ·NU·NV FMAs in
-// registers. Out-of-range outputs and channels are masked. Writes (no accumulation).
+// class (OR0, OC0) with the class's taps, flipped, and SI = 1 (see engine/ops/conv2d_plan.ts).
+//
+// TEMPLATE: engine/ops/conv2d_codegen.ts replaces the "@generated" lines with straight-line
+// code for one tile (TM channels × TP×TQ positions) and tap shape (NU, NV, SI): accumulators
+// a_i_j_m (vec4 over 4 channels) in registers; per reduction channel the NU·NV·TM weights and
+// each of the ((TP−1)·SI+NU)×((TQ−1)·SI+NV) patch pixels are loaded once, then all
+// TM·TP·TQ·NU·NV FMAs run. (Mesa 22's compiler does not unroll loops with override bounds and
+// then keeps indexed local arrays in memory, 20× slower.) Writes (no accumulation).
 
 override WG: u32 = 64u;
-override TM: u32 = 8u;  // output channels per invocation, multiple of 4, ≤ 16
-override TP: u32 = 4u;  // output rows per invocation
-override TQ: u32 = 4u;  // output cols per invocation; TM·TP·TQ ≤ 256
-override NU: u32 = 3u;  // tap rows; NU·NV·TM ≤ 256
-override NV: u32 = 3u;  // tap cols; (TQ−1)·SI + NV ≤ 32
-override SI: u32 = 1u;  // input step per output step
+// @generated constants: TM (channels, multiple of 4), TP×TQ (positions), NU, NV, SI (taps)
 
 struct Geo {
   N: u32, Cin: u32, IH: u32, IW: u32,
@@ -31,66 +30,48 @@ struct Geo {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;   // [N, M, OH, OW]
 @group(0) @binding(4) var<uniform> g: Geo;
 
+// One input pixel of plane `plane`, zero outside the image (a branch, not a select: the
+// load is skipped where no lane needs it, e.g. the padding of small images).
+fn pixel(plane: u32, ih: i32, iw: i32) -> f32 {
+  let ok = ih >= 0 && ih < i32(g.IH) && iw >= 0 && iw < i32(g.IW);
+  return select(0.0, x[select(0u, plane + u32(ih) * g.IW + u32(iw), ok)], ok);
+}
+
+// Writes output channel m at grid position (i, j) of image n, when inside.
+fn store(n: u32, m: u32, i: u32, j: u32, v: f32) {
+  if (m >= g.M || i >= g.GR || j >= g.GC) { return; }
+  var out = v;
+  if (g.hasBias == 1u) { out += bias[m]; }
+  y[((n * g.M + m) * g.OH + g.OR0 + g.OS * i) * g.OW + g.OC0 + g.OS * j] = out;
+}
+
 @compute @workgroup_size(WG)
 fn gatherBlocked(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let id = (wid.y * nwg.x + wid.x) * WG + lid;
   let tiles = g.tilesR * g.tilesC;
-  let mBlocks = g.Mp / TM;
-  if (id >= g.N * tiles * mBlocks) { return; }
+  if (id >= g.N * tiles * (g.Mp / TM)) { return; }
   let t = id % tiles;
   let n = (id / tiles) % g.N;
-  let mb = id / (tiles * g.N);
+  let m0 = (id / (tiles * g.N)) * TM;
   let i0 = (t / g.tilesC) * TP;
   let j0 = (t % g.tilesC) * TQ;
-  let rowStart = g.RB + i32(i0 * SI);
-  let colStart = g.CB + i32(j0 * SI);
-  let M4 = TM / 4u;
   let mp4 = g.Mp / 4u;
-
-  var acc: array<vec4<f32>, 64>;  // [TP·TQ][TM/4]
+  // @generated accumulators
   for (var c = 0u; c < g.Cin; c++) {
-    var wv: array<vec4<f32>, 64>;  // [NU·NV][TM/4]
-    let wBase = c * NU * NV * mp4 + mb * M4;
-    for (var uv = 0u; uv < NU * NV; uv++) {
-      for (var m4 = 0u; m4 < M4; m4++) { wv[uv * M4 + m4] = wt[wBase + uv * mp4 + m4]; }
-    }
+    let wb = c * NU * NV * mp4 + m0 / 4u;
     let plane = (n * g.Cin + c) * g.IH * g.IW;
-    for (var a = 0u; a < (TP - 1u) * SI + NU; a++) {
-      let ih = rowStart + i32(a);
-      let rowOk = ih >= 0 && ih < i32(g.IH);
-      var row: array<f32, 32>;
-      for (var b = 0u; b < (TQ - 1u) * SI + NV; b++) {
-        let iw = colStart + i32(b);
-        let ok = rowOk && iw >= 0 && iw < i32(g.IW);
-        let v = x[select(0u, plane + u32(ih) * g.IW + u32(iw), ok)];
-        row[b] = select(0.0, v, ok);
-      }
-      for (var u = 0u; u < NU; u++) {
-        if (a < u || (a - u) % SI != 0u || (a - u) / SI >= TP) { continue; }
-        let i = (a - u) / SI;
-        for (var v = 0u; v < NV; v++) {
-          for (var j = 0u; j < TQ; j++) {
-            let xv = vec4(row[j * SI + v]);
-            for (var m4 = 0u; m4 < M4; m4++) {
-              let k = (i * TQ + j) * M4 + m4;
-              acc[k] = fma(wv[(u * NV + v) * M4 + m4], xv, acc[k]);
-            }
-          }
-        }
-      }
-    }
+    let ih0 = g.RB + i32(i0 * SI);
+    let iw0 = g.CB + i32(j0 * SI);
+    // @generated body
   }
-
+  // @generated store: res[(i·TQ + j)·TM/4 + m4] = a_i_j_m4
+  // The epilogue is a loop (runs once), keeping the unrolled code small: compile time on
+  // lavapipe grows steeply with branches in straight-line code.
   for (var i = 0u; i < TP; i++) {
     for (var j = 0u; j < TQ; j++) {
-      if (i0 + i >= g.GR || j0 + j >= g.GC) { continue; }
-      let pos = (g.OR0 + g.OS * (i0 + i)) * g.OW + g.OC0 + g.OS * (j0 + j);
-      for (var m = 0u; m < TM; m++) {
-        let mm = mb * TM + m;
-        if (mm >= g.M) { continue; }
-        var out = acc[(i * TQ + j) * M4 + m / 4u][m % 4u];
-        if (g.hasBias == 1u) { out += bias[mm]; }
-        y[(n * g.M + mm) * g.OH * g.OW + pos] = out;
+      for (var m4 = 0u; m4 < TM / 4u; m4++) {
+        let v = res[(i * TQ + j) * (TM / 4u) + m4];
+        for (var q = 0u; q < 4u; q++) { store(n, m0 + 4u * m4 + q, i0 + i, j0 + j, v[q]); }
       }
     }
   }

@@ -2,11 +2,13 @@
 // both kernel variants forced, odd shapes; a finite-difference check through the tape; init.
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
+import type { Engine } from "../engine/engine.ts";
 import {
   conv2d,
   conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dBiasGrad,
+  type Conv2dConfig,
   conv2dForward,
   type Conv2dVariant,
   forceConv2dVariant,
@@ -38,34 +40,47 @@ function label(s: ConvShape): string {
   return `${s.N}x${s.C}x${s.H}x${s.W} * ${s.K}x${s.C}x${s.R}x${s.S} s${s.stride} p${s.padding}`;
 }
 
-for (const variant of ["blocked", "tiled"] as Conv2dVariant[]) {
-  gpuTest(
-    `conv2d ${variant}: forward, backward-input, backward-weight, bias vs reference`,
-    async (e) => {
-      for (const [i, s] of SHAPES.entries()) {
-        const { P, Q } = convOut(s);
-        const xd = randn(s.N * s.C * s.H * s.W, 10 + i);
-        const wd = randn(s.K * s.C * s.R * s.S, 20 + i);
-        const bd = randn(s.K, 30 + i);
-        const gd = randn(s.N * s.K * P * Q, 40 + i);
-        const x = e.upload(xd, [s.N, s.C, s.H, s.W]);
-        const w = e.upload(wd, [s.K, s.C, s.R, s.S]);
-        const b = e.upload(bd, [s.K]);
-        const gy = e.upload(gd, [s.N, s.K, P, Q]);
-        const geo = { stride: s.stride, padding: s.padding, variant };
-        const y = conv2dForward(x, w, { ...geo, bias: b });
-        const gx = conv2dBackwardInput(gy, w, { ...geo, inputShape: x.shape });
-        const gw = conv2dBackwardWeight(x, gy, { ...geo, kernelSize: [s.R, s.S] });
-        const gb = conv2dBiasGrad(gy);
-        assertClose(await y.read(), conv2dRef(s, xd, wd, bd), TOL, `forward ${label(s)}`);
-        assertClose(await gx.read(), conv2dBackwardInputRef(s, gd, wd), TOL, `dx ${label(s)}`);
-        assertClose(await gw.read(), conv2dBackwardWeightRef(s, xd, gd), TOL, `dw ${label(s)}`);
-        assertClose(await gb.read(), conv2dBiasGradRef(s, gd), TOL, `dbias ${label(s)}`);
-        for (const t of [x, w, b, gy, y, gx, gw, gb]) t.dispose();
-      }
-    },
-  );
+async function checkShapes(e: Engine, shapes: ConvShape[], variant: Conv2dConfig) {
+  for (const [i, s] of shapes.entries()) {
+    const { P, Q } = convOut(s);
+    const xd = randn(s.N * s.C * s.H * s.W, 10 + i);
+    const wd = randn(s.K * s.C * s.R * s.S, 20 + i);
+    const bd = randn(s.K, 30 + i);
+    const gd = randn(s.N * s.K * P * Q, 40 + i);
+    const x = e.upload(xd, [s.N, s.C, s.H, s.W]);
+    const w = e.upload(wd, [s.K, s.C, s.R, s.S]);
+    const b = e.upload(bd, [s.K]);
+    const gy = e.upload(gd, [s.N, s.K, P, Q]);
+    const geo = { stride: s.stride, padding: s.padding, variant };
+    const y = conv2dForward(x, w, { ...geo, bias: b });
+    const gx = conv2dBackwardInput(gy, w, { ...geo, inputShape: x.shape });
+    const gw = conv2dBackwardWeight(x, gy, { ...geo, kernelSize: [s.R, s.S] });
+    const gb = conv2dBiasGrad(gy);
+    assertClose(await y.read(), conv2dRef(s, xd, wd, bd), TOL, `forward ${label(s)}`);
+    assertClose(await gx.read(), conv2dBackwardInputRef(s, gd, wd), TOL, `dx ${label(s)}`);
+    assertClose(await gw.read(), conv2dBackwardWeightRef(s, xd, gd), TOL, `dw ${label(s)}`);
+    assertClose(await gb.read(), conv2dBiasGradRef(s, gd), TOL, `dbias ${label(s)}`);
+    for (const t of [x, w, b, gy, y, gx, gw, gb]) t.dispose();
+  }
 }
+
+// Small register tiles keep the lavapipe compile time of this file low; the default (larger)
+// tiles are checked on two shapes; the generated code is the same for every tile size.
+const SMALL = { TM: 4, TP: 2, TQ: 4, TK: 4, TC: 1 };
+
+gpuTest("conv2d blocked (small tiles): all directions vs reference on odd shapes", async (e) => {
+  await checkShapes(e, SHAPES, { variant: "blocked", tiles: SMALL });
+});
+
+gpuTest("conv2d blocked (default tiles): all directions vs reference", async (e) => {
+  // 3×3 stride 1 on 9×9 with K = 8: the forward config resnet/WRN training uses (TM 8, 4×8)
+  const main: ConvShape = { N: 3, C: 3, H: 9, W: 9, K: 8, R: 3, S: 3, stride: 1, padding: 1 };
+  await checkShapes(e, [main, SHAPES[6]], { variant: "blocked" });
+});
+
+gpuTest("conv2d tiled (workgroup memory): all directions vs reference on odd shapes", async (e) => {
+  await checkShapes(e, SHAPES, { variant: "tiled" });
+});
 
 gpuTest(
   "conv2d backward-weight splits a long reduction (batch 3, 16x16) into chunks",
@@ -80,7 +95,7 @@ gpuTest(
         stride: 1,
         padding: 1,
         kernelSize: [3, 3],
-        variant,
+        variant: variant === "blocked" ? { variant, tiles: SMALL } : variant,
       });
       assertClose(await gw.read(), want, { atol: 5e-4, rtol: 5e-4 }, `dw ${variant}`);
     }

@@ -3,14 +3,11 @@ import type { Engine } from "../engine.ts";
 import type { Tensor } from "../tensor.ts";
 import { grid } from "../grid.ts";
 import utilCode from "../../kernels/conv2d_util.wgsl" with { type: "text" };
-import blockedCode from "../../kernels/conv2d.wgsl" with { type: "text" };
-import weightCode from "../../kernels/conv2d_backward_weight.wgsl" with { type: "text" };
+import { gatherSource, weightSource } from "./conv2d_codegen.ts";
 import tiledCode from "../../kernels/conv2d_tiled.wgsl" with { type: "text" };
 import tiledWeightCode from "../../kernels/conv2d_tiled_weight.wgsl" with { type: "text" };
 
 const UTIL = { name: "conv2d_util.wgsl", code: utilCode };
-const BLOCKED = { name: "conv2d.wgsl", code: blockedCode };
-const WEIGHT = { name: "conv2d_backward_weight.wgsl", code: weightCode };
 const TILED = { name: "conv2d_tiled.wgsl", code: tiledCode };
 const TILED_WEIGHT = { name: "conv2d_tiled_weight.wgsl", code: tiledWeightCode };
 
@@ -156,14 +153,19 @@ function backwardGathers(g: ConvGeometry): Gather[] {
 }
 
 /** Default tiles of the blocked gather for a shape (within the kernel's register limits). */
+/**
+ * Default tiles of the blocked gather. Speed on lavapipe follows FMAs per loaded value
+ * (TM·TP·TQ·taps / (TM·taps + patch)); compile time grows steeply with live accumulators
+ * (TM·TP·TQ: 128 ≈ 1 s, 256 ≈ 20 s, 512 ≈ 150 s, once: Mesa caches compiled shaders on disk).
+ */
 function blockedTiles(q: Gather, asked: Record<string, number> = {}): Record<string, number> {
-  let TM = asked.TM ?? (q.NU * q.NV === 1 ? 16 : 8);
-  TM = Math.min(TM, up(q.M, 4));
-  while (q.NU * q.NV * TM > 256 && TM > 4) TM -= 4;
-  let TQ = asked.TQ ?? 4;
-  while ((TQ - 1) * q.SI + q.NV > 32 && TQ > 1) TQ--;
-  const TP = asked.TP ?? 4;
-  return { TM, TP, TQ: Math.min(TQ, Math.floor(256 / (TM * TP))) };
+  const taps = q.NU * q.NV;
+  const [tm, tp, tq] = taps === 1 ? [16, 4, 4] : taps <= 16 ? [8, 4, 8] : [4, 2, 4];
+  return {
+    TM: Math.min(asked.TM ?? tm, up(q.M, 4)),
+    TP: Math.min(asked.TP ?? tp, q.GR),
+    TQ: Math.min(asked.TQ ?? tq, q.GC),
+  };
 }
 
 function prepWeights(e: Engine, w: Tensor, g: ConvGeometry, q: Gather, Mp: number): Tensor {
@@ -226,7 +228,8 @@ function runGather(
     e.run(TILED, "gatherTiled", b, [Math.ceil(cols / t.BN), Math.ceil(q.M / t.BM)], o);
   } else {
     const n = q.N * tilesR * tilesC * (Mp / t.TM);
-    e.run(BLOCKED, "gatherBlocked", b, grid(n, 64), { ...t, NU: q.NU, NV: q.NV, SI: q.SI });
+    const src = gatherSource({ TM: t.TM, TP: t.TP, TQ: t.TQ, NU: q.NU, NV: q.NV, SI: q.SI });
+    e.run(src, "gatherBlocked", b, grid(n, 64));
   }
   wt.dispose();
 }
@@ -302,11 +305,20 @@ export function runBackwardWeight(
     kBlocks,
     cBlocks,
   };
-  const o = { ...t, R: g.R, S: g.S, ST: g.stride };
   if (tiled) {
+    const o = { ...t, R: g.R, S: g.S, ST: g.stride };
     e.run(TILED_WEIGHT, "weightTiled", { x, gy, part, g: geo }, [cBlocks, kBlocks, T], o);
   } else {
-    e.run(WEIGHT, "weightBlocked", { x, gy, part, g: geo }, grid(kBlocks * cBlocks * T, 64), o);
+    const src = weightSource({
+      TK: t.TK,
+      TC: t.TC,
+      TP: t.TP,
+      TQ: t.TQ,
+      R: g.R,
+      S: g.S,
+      ST: g.stride,
+    });
+    e.run(src, "weightBlocked", { x, gy, part, g: geo }, grid(kBlocks * cBlocks * T, 64));
   }
   if (T > 1) {
     const rp = { n: gw.size, T };
@@ -331,20 +343,24 @@ export function runBiasGrad(gy: Tensor): Tensor {
   return gb;
 }
 
+/** Default tiles of the blocked backward-weight kernel (accumulators TK·TC·R·S ≤ 144). */
 function blockedWeightTiles(
   g: ConvGeometry,
   asked: Record<string, number> = {},
 ): Record<string, number> {
-  const TK = Math.min(asked.TK ?? 4, up(g.K, 4));
-  let TC = asked.TC ?? (g.R * g.S === 1 ? 16 : 4);
-  TC = Math.max(1, Math.min(TC, g.C, Math.floor(512 / (g.R * g.S * TK))));
-  let TQ = asked.TQ ?? 4;
-  while ((TQ - 1) * g.stride + g.S > 32 && TQ > 1) TQ--;
-  return { TK, TC, TP: asked.TP ?? 4, TQ };
+  const taps = g.R * g.S;
+  const [tk, tc, tp, tq] = taps === 1 ? [8, 16, 1, 1] : taps <= 9 ? [4, 4, 4, 8] : [4, 1, 2, 4];
+  return {
+    TK: Math.min(asked.TK ?? tk, up(g.K, 4)),
+    TC: Math.min(asked.TC ?? tc, g.C),
+    TP: Math.min(asked.TP ?? tp, g.P),
+    TQ: Math.min(asked.TQ ?? tq, g.Q),
+  };
 }
 
 /** Tiles of the workgroup-memory kernels; WGT = invocations per workgroup. */
 function tiledTiles(asked: Record<string, number> = {}): Record<string, number> {
-  const t = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, ...asked };
+  const t: Record<string, number> = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 };
+  for (const k of Object.keys(t)) t[k] = asked[k] ?? t[k];
   return { ...t, WGT: (t.BM / t.TM) * (t.BN / t.TN) };
 }

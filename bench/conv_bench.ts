@@ -1,0 +1,162 @@
+// Benchmark of every distinct conv2d shape of resnet18a and WRN-16-8 (RECIPES.md), per direction.
+// Standalone: deno run -A bench/conv_bench.ts --batch 8 [--quick] [--variant blocked|tiled]
+//             [--only <label substring>] [--runs 5]
+import { Engine } from "../engine/engine.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import {
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  type Conv2dVariant,
+} from "../engine/ops/conv2d.ts";
+import {
+  chooseConfig,
+  type Conv2dConfig,
+  type Conv2dDirection,
+} from "../engine/ops/conv2d_plan.ts";
+import { conv2dGeometry } from "../engine/ops/conv2d.ts";
+import { GpuTimer } from "./timing.ts";
+
+/** One conv layer shape on 32×32 CIFAR images (batch left out). */
+export interface ConvLayer {
+  label: string;
+  C: number;
+  H: number;
+  K: number;
+  R: number;
+  stride: number;
+  padding: number;
+}
+
+/** The distinct convolutions of resnet18a and WRN-16-8 (stem, blocks, shortcuts). */
+export const CONV_LAYERS: ConvLayer[] = [
+  { label: "res stem 3→64 32²", C: 3, H: 32, K: 64, R: 3, stride: 1, padding: 1 },
+  { label: "res 64→64 32²", C: 64, H: 32, K: 64, R: 3, stride: 1, padding: 1 },
+  { label: "res 64→128 s2 32²", C: 64, H: 32, K: 128, R: 3, stride: 2, padding: 1 },
+  { label: "res 128→128 16²", C: 128, H: 16, K: 128, R: 3, stride: 1, padding: 1 },
+  { label: "res ds 64→128 1×1 s2", C: 64, H: 32, K: 128, R: 1, stride: 2, padding: 0 },
+  { label: "res 128→256 s2 16²", C: 128, H: 16, K: 256, R: 3, stride: 2, padding: 1 },
+  { label: "res 256→256 8²", C: 256, H: 8, K: 256, R: 3, stride: 1, padding: 1 },
+  { label: "res ds 128→256 1×1 s2", C: 128, H: 16, K: 256, R: 1, stride: 2, padding: 0 },
+  { label: "res 256→512 s2 8²", C: 256, H: 8, K: 512, R: 3, stride: 2, padding: 1 },
+  { label: "res 512→512 4²", C: 512, H: 4, K: 512, R: 3, stride: 1, padding: 1 },
+  { label: "res ds 256→512 1×1 s2", C: 256, H: 8, K: 512, R: 1, stride: 2, padding: 0 },
+  { label: "wrn stem 3→16 32²", C: 3, H: 32, K: 16, R: 3, stride: 1, padding: 1 },
+  { label: "wrn 16→128 32²", C: 16, H: 32, K: 128, R: 3, stride: 1, padding: 1 },
+  { label: "wrn sc 16→128 1×1 32²", C: 16, H: 32, K: 128, R: 1, stride: 1, padding: 0 },
+  { label: "wrn 128→128 32²", C: 128, H: 32, K: 128, R: 3, stride: 1, padding: 1 },
+  { label: "wrn 128→256 s2 32²", C: 128, H: 32, K: 256, R: 3, stride: 2, padding: 1 },
+  { label: "wrn sc 128→256 1×1 s2", C: 128, H: 32, K: 256, R: 1, stride: 2, padding: 0 },
+  { label: "wrn 256→256 16²", C: 256, H: 16, K: 256, R: 3, stride: 1, padding: 1 },
+  { label: "wrn 256→512 s2 16²", C: 256, H: 16, K: 512, R: 3, stride: 2, padding: 1 },
+  { label: "wrn sc 256→512 1×1 s2", C: 256, H: 16, K: 512, R: 1, stride: 2, padding: 0 },
+  { label: "wrn 512→512 8²", C: 512, H: 8, K: 512, R: 3, stride: 1, padding: 1 },
+];
+
+/** One measured (shape, direction). */
+export interface ConvBenchRow {
+  label: string;
+  direction: Conv2dDirection;
+  /** Median ms per call (GPU timestamps where available, else wall). */
+  ms: number;
+  gflops: number;
+  variant: string;
+  /** Wall ms of the first call (pipeline compilation included). */
+  firstMs: number;
+}
+
+/** Options of {@linkcode benchConv}. */
+export interface ConvBenchOptions {
+  batch: number;
+  /** Fewer runs. */
+  quick?: boolean;
+  variant?: Conv2dVariant | Conv2dConfig;
+  /** Only layers whose label contains this. */
+  only?: string;
+  runs?: number;
+}
+
+function rand(e: Engine, shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = Math.sin(i * 12.9898) * 0.5;
+  return e.keep(e.upload(d, shape));
+}
+
+/** Times forward, backward-input and backward-weight of every distinct conv shape. */
+export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<ConvBenchRow[]> {
+  const timer = new GpuTimer(e);
+  const rows: ConvBenchRow[] = [];
+  const N = options.batch;
+  for (const l of CONV_LAYERS) {
+    if (options.only && !l.label.includes(options.only)) continue;
+    const x = rand(e, [N, l.C, l.H, l.H]);
+    const w = rand(e, [l.K, l.C, l.R, l.R]);
+    const g = conv2dGeometry("bench", x.shape, w.shape, l.stride, l.padding);
+    const gy = rand(e, [N, l.K, g.P, g.Q]);
+    const geo = { stride: l.stride, padding: l.padding, variant: options.variant };
+    const flops = 2 * N * l.K * g.P * g.Q * l.C * l.R * l.R;
+    const runs: [Conv2dDirection, () => void][] = [
+      ["forward", () => conv2dForward(x, w, geo)],
+      ["backwardInput", () => conv2dBackwardInput(gy, w, { ...geo, inputShape: x.shape })],
+      ["backwardWeight", () => conv2dBackwardWeight(x, gy, { ...geo, kernelSize: [l.R, l.R] })],
+    ];
+    for (const [direction, fn] of runs) {
+      const t0 = performance.now();
+      e.scope(fn);
+      await e.sync();
+      const firstMs = performance.now() - t0;
+      const t = await timer.time(fn, { warmup: 1, runs: options.runs ?? (options.quick ? 3 : 5) });
+      const cfg = chooseConfig(e, direction, g, options.variant);
+      const variant = cfg.variant + (cfg.tiles ? JSON.stringify(cfg.tiles) : "");
+      rows.push({
+        label: l.label,
+        direction,
+        ms: t.median,
+        gflops: flops / t.median / 1e6,
+        variant,
+        firstMs,
+      });
+    }
+    for (const t of [x, w, gy]) t.dispose();
+  }
+  timer.dispose();
+  return rows;
+}
+
+/** Rows as a fixed-width table. */
+export function formatConvRows(rows: ConvBenchRow[]): string {
+  const head = `${"shape".padEnd(24)} ${"direction".padEnd(15)} ${"ms".padStart(9)} ${
+    "GFLOP/s".padStart(8)
+  } ${"first ms".padStart(9)}  variant`;
+  return [
+    head,
+    ...rows.map((r) =>
+      `${r.label.padEnd(24)} ${r.direction.padEnd(15)} ${r.ms.toFixed(2).padStart(9)} ${
+        r.gflops.toFixed(2).padStart(8)
+      } ${r.firstMs.toFixed(0).padStart(9)}  ${r.variant}`
+    ),
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const arg = (name: string) => {
+    const i = Deno.args.indexOf(`--${name}`);
+    return i >= 0 ? Deno.args[i + 1] : undefined;
+  };
+  const e = await Engine.create();
+  console.log(`adapter: ${e.gpu.name}${e.gpu.software ? " (software)" : ""}`);
+  const rows = await benchConv(e, {
+    batch: Number(arg("batch") ?? 8),
+    quick: Deno.args.includes("--quick"),
+    variant: arg("tiles")
+      ? {
+        variant: (arg("variant") ?? "blocked") as Conv2dVariant,
+        tiles: JSON.parse(arg("tiles")!),
+      }
+      : arg("variant") as Conv2dVariant | undefined,
+    only: arg("only"),
+    runs: arg("runs") ? Number(arg("runs")) : undefined,
+  });
+  console.log(formatConvRows(rows));
+}
