@@ -3,6 +3,8 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import type { Engine } from "../engine/engine.ts";
+import { tuneConv2d } from "../engine/ops/conv2d_tune.ts";
+import { conv2dChoices } from "../engine/ops/conv2d_plan.ts";
 import {
   conv2d,
   conv2dBackwardInput,
@@ -160,4 +162,23 @@ Deno.test("kaimingUniform and biasUniform: deterministic, torch bounds and fan-i
   assertEquals(bias.length, 64);
   assert(bias.every((v) => Math.abs(v) <= bound));
   assertEquals(Array.from(bias), Array.from(biasUniform(64, 27, mulberry32(1))));
+});
+
+gpuTest("tuneConv2d times the candidates and conv2d then uses the recorded choice", async (e) => {
+  const s: ConvShape = { N: 1, C: 3, H: 7, W: 7, K: 5, R: 3, S: 3, stride: 1, padding: 1 };
+  const candidates: Conv2dConfig[] = [{ variant: "blocked", tiles: SMALL }, { variant: "tiled" }];
+  const results = await tuneConv2d(e, [{ x: [1, 3, 7, 7], w: [5, 3, 3, 3], padding: 1 }], {
+    candidates,
+    runs: 1,
+  });
+  assertEquals(results.map((r) => r.direction), ["forward", "backwardInput", "backwardWeight"]);
+  for (const r of results) {
+    assertEquals(r.ms.length, 2);
+    assert(r.ms.every((m) => m.ms > 0));
+    assert(candidates.includes(conv2dChoices.get(r.key)!), `choice recorded for ${r.key}`);
+  }
+  const xd = randn(3 * 49, 1), wd = randn(5 * 27, 2);
+  const y = conv2d(e.upload(xd, [1, 3, 7, 7]), e.upload(wd, [5, 3, 3, 3]), { padding: 1 });
+  assertClose(await y.read(), conv2dRef(s, xd, wd), TOL, "conv2d after tuning");
+  conv2dChoices.clear();
 });

@@ -5,11 +5,8 @@ import {
   type Conv2dConfig,
   type Conv2dVariant,
   type ConvGeometry,
-  runBackwardInput,
-  runBackwardWeight,
-  runBiasGrad,
-  runForward,
 } from "./conv2d_plan.ts";
+import { runBackwardInput, runBackwardWeight, runBiasGrad, runForward } from "./conv2d_dispatch.ts";
 
 export { type Conv2dConfig, type Conv2dVariant, forceConv2dVariant } from "./conv2d_plan.ts";
 

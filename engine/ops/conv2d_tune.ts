@@ -6,10 +6,8 @@ import {
   type Conv2dConfig,
   type Conv2dDirection,
   conv2dKey,
-  runBackwardInput,
-  runBackwardWeight,
-  runForward,
 } from "./conv2d_plan.ts";
+import { runBackwardInput, runBackwardWeight, runForward } from "./conv2d_dispatch.ts";
 import { conv2dGeometry } from "./conv2d.ts";
 
 /** One convolution to tune: input and weight shapes and the geometry. */
