@@ -36,3 +36,58 @@ export {
   crossEntropyParts,
   softmaxCrossEntropy,
 } from "./engine/ops/loss.ts";
+export {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  type Conv2dOptions,
+} from "./engine/ops/conv2d.ts";
+export { tuneConv2d } from "./engine/ops/conv2d_tune.ts";
+export {
+  batchNorm2d,
+  type BatchNormOptions,
+  type BatchNormState,
+} from "./engine/ops/batch_norm.ts";
+export { adaptiveAvgPool2d, avgPool2d, flatten, maxPool2d } from "./engine/ops/pool.ts";
+export { dropout } from "./engine/ops/dropout.ts";
+export { matmulVec4 } from "./engine/ops/matmul_vec4.ts";
+export { biasUniform, kaimingUniform, mulberry32 } from "./engine/init.ts";
+export { type Cifar10, cifar10, type Cifar10Options } from "./data/cifar10.ts";
+export { cropFlip, flip, type MeanStd, meanStd, zscore } from "./data/transforms.ts";
+export { type Batch, GpuCifar, type GpuCifarOptions } from "./data/gpu_dataset.ts";
+export { epochOrder } from "./data/random.ts";
+export { formatSpec, type LayerSpec, type ModelSpec, parameterCount } from "./models/spec.ts";
+export {
+  basic,
+  bottle,
+  resnet,
+  resnet101,
+  resnet152,
+  resnet18,
+  resnet18a,
+  resnet34,
+  resnet34a,
+  resnet50,
+} from "./models/resnet.ts";
+export { widenet } from "./models/widenet.ts";
+export { formatSummary, type Summary, summary } from "./models/summary.ts";
+export { type ForwardOptions, Module, module } from "./models/module.ts";
+export {
+  loadCheckpoint,
+  loadStateDict,
+  openCheckpoint,
+  saveCheckpoint,
+  stateDict,
+} from "./models/checkpoint.ts";
+export { decodeSafetensors, encodeSafetensors } from "./models/safetensors.ts";
+export {
+  type EpochResult,
+  train,
+  TrainingDivergedError,
+  type TrainOptions,
+  type TrainResult,
+} from "./engine/train/trainer.ts";
+export { cosineLr } from "./engine/train/schedule.ts";
+export { epochLine, mistakesTable, perClassTable } from "./engine/train/format.ts";
+export { RECIPES } from "./engine/train/recipes.ts";

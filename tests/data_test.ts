@@ -1,5 +1,6 @@
 // CIFAR-10 loader: folders, archives (extraction, hostile members), downloads, validation, real data.
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { realCifarSource } from "./helpers.ts";
 import { cifar10, RECORD_BYTES } from "../data/cifar10.ts";
 import { FILES, FOLDER } from "../data/archive.ts";
 import { readTar } from "../data/tar.ts";
@@ -223,18 +224,7 @@ Deno.test({
   },
 });
 
-const REAL_ARCHIVES = [
-  new URL("../../shared/data/cifar-10-binary.tar.gz", import.meta.url).pathname,
-  "/work/shared/data/cifar-10-binary.tar.gz",
-];
-const realSource = Deno.env.get("CIFAR10_DIR") ??
-  REAL_ARCHIVES.find((p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  });
+const realSource = realCifarSource();
 
 Deno.test({
   name: "real CIFAR-10: counts, classes, per-channel mean and std",

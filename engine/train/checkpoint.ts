@@ -53,11 +53,12 @@ export async function saveTrainCheckpoint(
   await Deno.rename(tmp, path);
 }
 
-/** Loads a training checkpoint into the model and optimizer; returns where to continue. */
+/** Loads a training checkpoint of the same run settings into the model and optimizer; returns where to continue. */
 export async function loadTrainCheckpoint(
   path: string,
   model: Module,
   opt: SGD,
+  run: string,
 ): Promise<TrainPosition> {
   let bytes: Uint8Array;
   try {
@@ -71,6 +72,9 @@ export async function loadTrainCheckpoint(
     throw new Error(
       `Cannot resume: ${path} is not a training checkpoint (format "${m.format ?? "none"}")`,
     );
+  }
+  if ((m.run ?? "") !== run) {
+    throw new Error(`Cannot resume from ${path}: it was written by a run with "${m.run}", this run is "${run}"`);
   }
   const momentum = file.tensors.get(MOMENTUM);
   if (!momentum || momentum.data.length !== opt.momentumBuffer.size) {

@@ -94,19 +94,14 @@ export async function train(
     nesterov: options.nesterov ?? true,
   });
   const metrics = new EpochMetrics(engine, 10);
-  let pos: TrainPosition = { epoch: 0, batch: 0, lossSum: 0, seed, steps: 0, run };
-  if (options.resume) {
-    pos = await loadTrainCheckpoint(options.resume, model, opt);
-    if (pos.run !== run) {
-      throw new Error(
-        `Cannot resume from ${options.resume}: it was written by a run with "${pos.run}", this run is "${run}"`,
-      );
-    }
-    log(`resuming from ${options.resume}: epoch ${pos.epoch + 1}, batch ${pos.batch + 1}`);
-  }
   const results: EpochResult[] = [];
   const started = performance.now();
   try {
+    let pos: TrainPosition = { epoch: 0, batch: 0, lossSum: 0, seed, steps: 0, run };
+    if (options.resume) {
+      pos = await loadTrainCheckpoint(options.resume, model, opt, run);
+      log(`resuming from ${options.resume}: epoch ${pos.epoch + 1}, batch ${pos.batch + 1}`);
+    }
     for (let k = pos.epoch; k < options.epochs; k++) {
       const lr = cosineLr(k, options.epochs, options.baseLr ?? 0.08);
       opt.lr = lr;
