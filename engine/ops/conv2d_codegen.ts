@@ -20,6 +20,15 @@ function fill(name: string, template: string, parts: Record<string, string[]>): 
   return { name, code };
 }
 
+function constants(t: object): string[] {
+  return Object.entries(t).filter(([k]) => k !== "window").map(([k, v]) => `const ${k} = ${v}u;`);
+}
+
+/** Whether patch row a / col b can hold a pixel (rows and cols outside the window never do). */
+function inWindow(w: readonly number[] | undefined, a: number, b: number): boolean {
+  return !w || (a >= w[0] && a < w[1] && b >= w[2] && b < w[3]);
+}
+
 function cached(key: string, make: () => KernelSource): KernelSource {
   let src = cache.get(key);
   if (!src) cache.set(key, src = make());
@@ -34,14 +43,17 @@ export interface GatherTile {
   NU: number;
   NV: number;
   SI: number;
+  /** Patch rows [r0, r1) and cols [c0, c1) that can hold pixels (one tile per image); default all. */
+  window?: readonly number[];
 }
 
 /** kernels/conv2d.wgsl specialised to one tile and tap shape. */
 export function gatherSource(t: GatherTile): KernelSource {
-  const key = `conv2d.wgsl[TM=${t.TM},TP=${t.TP},TQ=${t.TQ},NU=${t.NU},NV=${t.NV},SI=${t.SI}]`;
+  const key = `conv2d.wgsl[TM=${t.TM},TP=${t.TP},TQ=${t.TQ},NU=${t.NU},NV=${t.NV},SI=${t.SI}` +
+    `${t.window ? ",window=" + t.window : ""}]`;
   return cached(key, () => {
     const M4 = t.TM / 4, PH = (t.TP - 1) * t.SI + t.NU, PW = (t.TQ - 1) * t.SI + t.NV;
-    const consts = Object.entries(t).map(([k, v]) => `const ${k} = ${v}u;`);
+    const consts = constants(t);
     const acc: string[] = [], body: string[] = [], store: string[] = [];
     for (let i = 0; i < t.TP; i++) {
       for (let j = 0; j < t.TQ; j++) {
@@ -68,6 +80,7 @@ export function gatherSource(t: GatherTile): KernelSource {
         for (let v = 0; v < t.NV; v++) {
           for (let j = 0; j < t.TQ; j++) {
             const b = j * t.SI + v;
+            if (!inWindow(t.window, a, b)) continue;
             used.add(b);
             for (let m = 0; m < M4; m++) {
               const o = `a${i}_${j}_${m}`;
@@ -95,16 +108,18 @@ export interface WeightTile {
   R: number;
   S: number;
   ST: number;
+  /** Patch rows [r0, r1) and cols [c0, c1) that can hold pixels (one tile per image); default all. */
+  window?: readonly number[];
 }
 
 /** kernels/conv2d_backward_weight.wgsl specialised to one tile and kernel shape. */
 export function weightSource(t: WeightTile): KernelSource {
   const key = `conv2d_backward_weight.wgsl[TK=${t.TK},TC=${t.TC},TP=${t.TP},TQ=${t.TQ},R=${t.R},` +
-    `S=${t.S},ST=${t.ST}]`;
+    `S=${t.S},ST=${t.ST}${t.window ? ",window=" + t.window : ""}]`;
   return cached(key, () => {
     const K4 = t.TK / 4, PH = (t.TP - 1) * t.ST + t.R, PW = (t.TQ - 1) * t.ST + t.S;
     const consts = [
-      ...Object.entries(t).map(([k, v]) => `const ${k} = ${v}u;`),
+      ...constants(t),
       `const RS = ${t.R * t.S}u;`,
     ];
     const acc: string[] = [], body: string[] = [], store: string[] = [];
@@ -139,6 +154,7 @@ export function weightSource(t: WeightTile): KernelSource {
           for (let s = 0; s < t.S; s++) {
             for (let j = 0; j < t.TQ; j++) {
               const b = j * t.ST + s;
+              if (!inWindow(t.window, a, b)) continue;
               used.add(b);
               for (let k = 0; k < K4; k++) {
                 const o = `a${c}_${r}_${s}_${k}`;

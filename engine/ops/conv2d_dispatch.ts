@@ -166,7 +166,17 @@ function runGather(
     e.run(TILED, "gatherTiled", b, [Math.ceil(cols / t.BN), Math.ceil(q.M / t.BM)], o);
   } else {
     const n = q.N * tilesR * tilesC * (Mp / t.TM);
-    const src = gatherSource({ TM: t.TM, TP: t.TP, TQ: t.TQ, NU: q.NU, NV: q.NV, SI: q.SI });
+    // One tile per image: the patch rows/cols that only ever see padding are known here.
+    const PH = (TP - 1) * q.SI + q.NU, PW = (TQ - 1) * q.SI + q.NV;
+    const window = tilesR === 1 && tilesC === 1
+      ? [
+        Math.max(0, -q.RB),
+        Math.min(PH, q.IH - q.RB),
+        Math.max(0, -q.CB),
+        Math.min(PW, q.IW - q.CB),
+      ]
+      : undefined;
+    const src = gatherSource({ TM: t.TM, TP, TQ, NU: q.NU, NV: q.NV, SI: q.SI, window });
     e.run(src, "gatherBlocked", b, grid(n, 64));
   }
   wt.dispose();
@@ -247,15 +257,11 @@ export function runBackwardWeight(
     const o = { ...t, R: g.R, S: g.S, ST: g.stride };
     e.run(TILED_WEIGHT, "weightTiled", { x, gy, part, g: geo }, [cBlocks, kBlocks, T], o);
   } else {
-    const src = weightSource({
-      TK: t.TK,
-      TC: t.TC,
-      TP: t.TP,
-      TQ: t.TQ,
-      R: g.R,
-      S: g.S,
-      ST: g.stride,
-    });
+    const PH = (TP - 1) * g.stride + g.R, PW = (TQ - 1) * g.stride + g.S;
+    const window = tilesR === 1 && tilesC === 1
+      ? [g.pad, Math.min(PH, g.H + g.pad), g.pad, Math.min(PW, g.W + g.pad)]
+      : undefined;
+    const src = weightSource({ TK: t.TK, TC: t.TC, TP, TQ, R: g.R, S: g.S, ST: g.stride, window });
     e.run(src, "weightBlocked", { x, gy, part, g: geo }, grid(kBlocks * cBlocks * T, 64));
   }
   if (T > 1) {

@@ -77,7 +77,14 @@ export function blockedTiles(
   asked: Record<string, number> = {},
 ): Record<string, number> {
   const taps = q.NU * q.NV;
-  const [tm, tp, tq] = taps === 1 ? [16, 4, 4] : taps <= 16 ? [8, 4, 8] : [4, 2, 4];
+  const small = q.GR <= 8 && q.GC <= 8 && q.GR * q.GC > 16; // one 8×8 tile per image
+  const [tm, tp, tq] = taps === 1
+    ? [16, 4, 4]
+    : taps > 16
+    ? [4, 2, 4]
+    : small
+    ? [4, 8, 8]
+    : [8, 4, 8];
   return {
     TM: Math.min(asked.TM ?? tm, up(q.M, 4)),
     TP: Math.min(asked.TP ?? tp, q.GR),
@@ -85,13 +92,19 @@ export function blockedTiles(
   };
 }
 
-/** Default tiles of the blocked backward-weight kernel (accumulators TK·TC·R·S ≤ 144). */
+/** Default tiles of the blocked backward-weight kernel (accumulators TK·TC·R·S ≤ 256). */
 export function blockedWeightTiles(
   g: ConvGeometry,
   asked: Record<string, number> = {},
 ): Record<string, number> {
   const taps = g.R * g.S;
-  const [tk, tc, tp, tq] = taps === 1 ? [8, 16, 1, 1] : taps <= 9 ? [4, 4, 4, 8] : [4, 1, 2, 4];
+  const [tk, tc, tp, tq] = taps === 1
+    ? [16, 16, 1, 1] // a plain GEMM per position: 256 FMAs per 32 loads
+    : taps > 9
+    ? [4, 1, 2, 4]
+    : g.stride === 1
+    ? [4, 4, 4, 8] // 3×3: 4608 FMAs per 128 + 4·60 loads
+    : [8, 2, 4, 4]; // stride 2 reuses less input: favour more output channels
   return {
     TK: Math.min(asked.TK ?? tk, up(g.K, 4)),
     TC: Math.min(asked.TC ?? tc, g.C),
