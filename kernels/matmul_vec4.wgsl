@@ -1,17 +1,21 @@
 // Matrix multiply C[M,N] = A[M,K] · B[K,N] (+ bias[N]) for aligned sizes: K and N multiples of 4,
 // all three row-major and read/written as vec4 (M is free). Two variants of one product:
-//   matmulRegister: 8×16 outputs per invocation in registers, vec4 loads, no workgroup memory
-//                   (the fast form on Mesa's software adapters, PEERS.md);
+//   matmulRegister: RM×(4·RN4) outputs per invocation in registers, vec4 loads, no workgroup
+//                   memory (the fast form on Mesa's software adapters, PEERS.md);
 //   matmulTiled:    64×64 tile per 16×16 workgroup, 4×4 per invocation, K staged 16 at a time
 //                   in workgroup memory (the fast form on real GPUs).
 // C is written (C = …), never accumulated.
 // Legend: M rows of C, N columns of C, K the reduced dimension; "4" suffix = counted in vec4s.
+//
+// TEMPLATE: engine/ops/matmul_vec4.ts replaces the "@generated" lines with straight-line code
+// for one block (Mesa's compiler neither unrolls the loops nor keeps a loop-indexed local array
+// in registers). Lavapipe runs the invocations of a workgroup as SIMD lanes: the block's rows
+// come from the workgroup id alone, so every A load is one uniform load, and lane l takes the
+// vec4 columns col0 + j·WG, so the lanes' B loads are adjacent. On lavapipe 32×32 per
+// invocation runs ~4× faster than 8×16 (measured in one run: bench/main.ts ceilings).
 
-override WG_X: u32 = 8u;
-override WG_Y: u32 = 8u;
-
-const RM = 8u;  // register variant: rows per invocation
-const RN4 = 4u; // register variant: vec4 columns per invocation (16 columns)
+override WG: u32 = 8u;
+// @generated constants: RM (rows per invocation), RN4 (vec4 columns per invocation)
 
 struct Params {
   M: u32, N: u32, K: u32,
@@ -33,36 +37,19 @@ fn store(m: u32, col4: u32, v: vec4<f32>) {
   }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn matmulRegister(@builtin(global_invocation_id) gid: vec3u) {
+@compute @workgroup_size(WG)
+fn matmulRegister(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let n4 = p.N / 4u;
   let k4 = p.K / 4u;
-  let col0 = gid.x * RN4;
-  let m0 = gid.y * RM;
-  if (m0 >= p.M || col0 >= n4) { return; }
+  let m0 = wid.y * RM;
+  let col0 = wid.x * WG * RN4 + lid;
+  if (col0 >= n4) { return; }
   // Out-of-range rows/columns are clamped onto the last one; their results are not stored.
-  var rowA: array<u32, RM>;
-  for (var i = 0u; i < RM; i++) { rowA[i] = min(m0 + i, p.M - 1u) * k4; }
-  var colB: array<u32, RN4>;
-  for (var j = 0u; j < RN4; j++) { colB[j] = min(col0 + j, n4 - 1u); }
-  var acc: array<vec4<f32>, 32>; // RM × RN4
+  // @generated setup: ra_i = row i of A (clamped)·K/4, cb_j = column col0 + j·WG (clamped), acc_i_j = 0
   for (var k = 0u; k < k4; k++) {
-    var bv: array<vec4<f32>, 16>; // 4 rows of B × RN4
-    for (var kk = 0u; kk < 4u; kk++) {
-      let row = (k * 4u + kk) * n4;
-      for (var j = 0u; j < RN4; j++) { bv[kk * RN4 + j] = b[row + colB[j]]; }
-    }
-    for (var i = 0u; i < RM; i++) {
-      let av = a[rowA[i] + k];
-      for (var j = 0u; j < RN4; j++) {
-        acc[i * RN4 + j] += av.x * bv[j] + av.y * bv[RN4 + j] + av.z * bv[2u * RN4 + j] +
-          av.w * bv[3u * RN4 + j];
-      }
-    }
+    // @generated body: b_q_j = B[4k + q, cb_j]; a_i = A[ra_i + k]; acc_i_j += Σ_q a_i[q]·b_q_j
   }
-  for (var i = 0u; i < RM; i++) {
-    for (var j = 0u; j < RN4; j++) { store(m0 + i, col0 + j, acc[i * RN4 + j]); }
-  }
+  // @generated store: store(m0 + i, col0 + j·WG, acc_i_j)
 }
 
 const TM = 64u; // tiled variant: rows of a workgroup tile

@@ -7,14 +7,16 @@ import { matmulRef } from "./reference/linalg.ts";
 // f32 products of values in [-1, 1) summed over K ≤ 260 terms: error ≲ K·2⁻²⁴·|terms| ≈ 2e-5.
 const TOL = { atol: 1e-4, rtol: 1e-4 };
 
-// Odd but aligned: M anything (1, 7, 67 are not multiples of the 8- or 64-row blocks),
-// K and N multiples of 4 that are not multiples of 16 (the K stage) or of 16/64 columns.
+// Odd but aligned: M anything (1, 7, 67, 130 are not multiples of the 32- or 64-row blocks),
+// K and N multiples of 4 that are not multiples of 16 (the K stage) or of the 64/256 columns of
+// a workgroup; N = 520 spans three register workgroups across.
 const SHAPES: [number, number, number][] = [
   [1, 4, 4],
   [7, 12, 20],
   [67, 36, 44],
   [64, 64, 64],
   [130, 260, 132],
+  [33, 8, 520],
 ];
 
 for (const variant of MATMUL_VARIANTS) {

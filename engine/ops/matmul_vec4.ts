@@ -1,11 +1,59 @@
 // Matrix multiply for aligned sizes (K, N multiples of 4) in two variants: registers or workgroup tiles.
 import type { Engine } from "../engine.ts";
 import type { Tensor } from "../tensor.ts";
-import code from "../../kernels/matmul_vec4.wgsl" with { type: "text" };
+import type { KernelSource } from "../kernel.ts";
+import template from "../../kernels/matmul_vec4.wgsl" with { type: "text" };
 
-const SRC = { name: "matmul_vec4.wgsl", code };
+/** Register block of the "register" variant: rows × vec4 columns per invocation (32×32). */
+const RM = 32;
+const RN4 = 8;
+/** Invocations per workgroup of the "register" variant (SIMD lanes on lavapipe). */
+const WG = 8;
 
-/** "register": 8×16 outputs per invocation, no workgroup memory (software adapters); "tiled": 64×64 workgroup tiles staged in workgroup memory (real GPUs). */
+/** The template with its "@generated" lines written out for an RM × 4·RN4 block. */
+export function matmulVec4Source(rm = RM, rn4 = RN4): KernelSource {
+  const setup: string[] = [];
+  const body: string[] = [];
+  const store: string[] = [];
+  for (let i = 0; i < rm; i++) setup.push(`let ra${i} = min(m0 + ${i}u, p.M - 1u) * k4;`);
+  for (let j = 0; j < rn4; j++) setup.push(`let cb${j} = min(col0 + ${j}u * WG, n4 - 1u);`);
+  for (let q = 0; q < 4; q++) {
+    body.push(`let row${q} = (k * 4u + ${q}u) * n4;`);
+    for (let j = 0; j < rn4; j++) body.push(`let b${q}_${j} = b[row${q} + cb${j}];`);
+  }
+  for (let i = 0; i < rm; i++) {
+    body.push(`let a${i} = a[ra${i} + k];`);
+    for (let j = 0; j < rn4; j++) {
+      const acc = `acc${i}_${j}`;
+      setup.push(`var ${acc} = vec4<f32>(0.0);`);
+      body.push(
+        `${acc} += a${i}.x * b0_${j} + a${i}.y * b1_${j} + a${i}.z * b2_${j} + a${i}.w * b3_${j};`,
+      );
+      store.push(`store(m0 + ${i}u, col0 + ${j}u * WG, ${acc});`);
+    }
+  }
+  const parts: Record<string, string[]> = {
+    constants: [`const RM = ${rm}u;`, `const RN4 = ${rn4}u;`],
+    setup,
+    body,
+    store,
+  };
+  let code = template;
+  for (const [key, lines] of Object.entries(parts)) {
+    const marker = new RegExp(`^( *)// @generated ${key}.*$`, "m");
+    const m = code.match(marker);
+    if (!m) throw new Error(`matmul_vec4.wgsl: template lacks "// @generated ${key}"`);
+    code = code.replace(marker, lines.map((l) => m[1] + l).join("\n"));
+  }
+  return { name: `matmul_vec4.wgsl[RM=${rm},RN4=${rn4}]`, code };
+}
+
+let SRC: KernelSource | null = null;
+
+/**
+ * "register": 32×32 outputs per invocation, no workgroup memory (software adapters);
+ * "tiled": 64×64 workgroup tiles staged in workgroup memory (real GPUs).
+ */
 export type MatmulVariant = "register" | "tiled";
 
 /** Every variant, for benchmarks and tests. */
@@ -55,8 +103,11 @@ export function matmulVec4(a: Tensor, b: Tensor, options: MatmulVec4Options = {}
   const variant = options.variant ?? defaultMatmulVariant(e);
   const c = e.tensor([M, N]);
   const bindings = { a, b, bias: bias ?? b, c, p: { M, N, K, hasBias: bias ? 1 : 0 } };
+  SRC ??= matmulVec4Source();
   if (variant === "register") {
-    e.run(SRC, "matmulRegister", bindings, [Math.ceil(N / 16 / 8), Math.ceil(M / 8 / 8)]);
+    e.run(SRC, "matmulRegister", bindings, [Math.ceil(N / 4 / RN4 / WG), Math.ceil(M / RM)], {
+      WG,
+    });
   } else if (variant === "tiled") {
     e.run(SRC, "matmulTiled", bindings, [Math.ceil(N / 64), Math.ceil(M / 64)]);
   } else {
