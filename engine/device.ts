@@ -53,11 +53,21 @@ const LIMIT_NAMES = [
   "maxComputeWorkgroupSizeY",
 ] as const;
 
+/** Mesa's Vulkan driver warns on every start without XDG_RUNTIME_DIR; give it /tmp when unset. */
+function quietLavapipe(): void {
+  try {
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  } catch {
+    // no --allow-env: the warning is harmless
+  }
+}
+
 /** Requests an adapter and a device with the adapter's maximum buffer and binding sizes. */
 export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
   if (!("gpu" in navigator) || !navigator.gpu) {
     throw new NoAdapterError("navigator.gpu is missing in this runtime");
   }
+  quietLavapipe();
   const adapter = await navigator.gpu.requestAdapter({
     powerPreference: options.powerPreference ?? "high-performance",
   });
