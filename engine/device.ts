@@ -1,4 +1,5 @@
 // Adapter and device: the adapter's own limits, optional features, and loud errors.
+/// <reference types="@webgpu/types" />
 
 /** No WebGPU adapter could be found on this machine. */
 export class NoAdapterError extends Error {
