@@ -1,0 +1,108 @@
+// Bench rows for whole steps: a training step (forward, backward, SGD) and an eval step per model.
+import type { Engine } from "../engine/engine.ts";
+import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
+import { SGD } from "../engine/optim.ts";
+import { module } from "../models/module.ts";
+import { resnet18a } from "../models/resnet.ts";
+import { widenet } from "../models/widenet.ts";
+import { summary } from "../models/summary.ts";
+import type { ModelSpec } from "../models/spec.ts";
+import type { Row } from "./report.ts";
+import { timerFor } from "./timing.ts";
+
+const MIB = 1024 * 1024;
+
+/** The two recipes' models: spec, loss smoothing, images per training epoch (RECIPES.md). */
+export const RECIPE_MODELS: readonly {
+  name: string;
+  spec: () => ModelSpec;
+  smoothing: number;
+  epoch: number;
+}[] = [
+  { name: "resnet18a", spec: () => resnet18a(10), smoothing: 0, epoch: 100_000 },
+  { name: "wrn-16-8", spec: () => widenet(16, 8, 0.3, 10), smoothing: 0.1, epoch: 50_000 },
+];
+
+/** Test images per evaluation pass (both recipes). */
+const TEST_IMAGES = 10_000;
+
+/** Options of {@linkcode benchSteps}. */
+export interface StepOptions {
+  batch: number;
+  /** Timed steps per row (the median is reported); default 3. */
+  runs?: number;
+  /** The matmul ceiling (GFLOP/s) the implied FLOP rate is compared with. */
+  ceiling: number | null;
+  /** Rows to measure (by name); default all. */
+  want?: (name: string) => boolean;
+}
+
+/**
+ * Times, per recipe model at `batch`, one training step (forward in training mode, softmax-CE,
+ * backward, fused SGD; one scope, one submission) and one eval step (forward with running
+ * statistics and the loss, no tape). Rows: GPU ms (median), wall ms per step in a back-to-back
+ * loop, images/s and the implied FLOP rate from wall time (forward FLOPs from models/summary.ts,
+ * training = 3 × forward), peak pool memory above what was in use before the model, and the
+ * epoch time that rate implies (training: the recipe's epoch; eval: the 10,000 test images).
+ */
+export async function benchSteps(engine: Engine, options: StepOptions): Promise<Row[]> {
+  const e = engine;
+  const want = options.want ?? (() => true);
+  const timer = timerFor(e);
+  const B = options.batch;
+  const rows: Row[] = [];
+  for (const m of RECIPE_MODELS) {
+    const names = { train: `${m.name} train step`, eval: `${m.name} eval step` };
+    if (!want(names.train) && !want(names.eval)) continue;
+    await e.sync();
+    const base = e.pool.stats.inUse;
+    const spec = m.spec();
+    const flops = summary(spec).flops;
+    const model = module(e, spec, { seed: 1 });
+    const sgd = new SGD(model.params, {
+      lr: 0.08,
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      nesterov: true,
+    });
+    const xv = new Float32Array(B * 3 * 32 * 32);
+    for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i * 0.37) * 1.5;
+    const x = e.upload(xv, [B, 3, 32, 32]);
+    const y = e.upload(Array.from({ length: B }, (_, i) => (i * 3) % 10), [B], "u32");
+    const steps: [keyof typeof names, number, () => void][] = [
+      ["train", 3, () => {
+        const logits = model.forward(x, { training: true });
+        e.tape.backward(softmaxCrossEntropy(logits, y, { smoothing: m.smoothing }));
+        sgd.step();
+      }],
+      ["eval", 1, () => {
+        e.noGrad(() => softmaxCrossEntropy(model.forward(x, { training: false }), y));
+      }],
+    ];
+    for (const [kind, factor, fn] of steps) {
+      if (!want(names[kind])) continue;
+      e.pool.resetPeak();
+      const t = await timer.time(fn, { warmup: 1, runs: options.runs ?? 3, repeat: 1 });
+      const gflops = (factor * flops * B) / t.wall / 1e6;
+      const imgs = (B / t.wall) * 1000;
+      const epochImages = kind === "train" ? m.epoch : TEST_IMAGES;
+      rows.push({
+        name: names[kind],
+        batch: B,
+        ms: t.median,
+        wall: t.wall,
+        imgs,
+        gflops,
+        frac: options.ceiling ? gflops / options.ceiling : null,
+        peak: (e.pool.stats.peak - base) / MIB,
+        epoch: epochImages / imgs / 60,
+      });
+    }
+    await e.sync();
+    for (const t of [x, y]) t.dispose();
+    sgd.dispose();
+    model.params.dispose();
+    e.trim();
+  }
+  return rows;
+}
