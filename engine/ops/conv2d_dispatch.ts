@@ -20,7 +20,11 @@ const UTIL = { name: "conv2d_util.wgsl", code: utilCode };
 const TILED = { name: "conv2d_tiled.wgsl", code: tiledCode };
 const TILED_WEIGHT = { name: "conv2d_tiled_weight.wgsl", code: tiledWeightCode };
 
-/** Geometry of one gather GEMM (forward, or one stride class of backward-input). */
+/**
+ * Geometry of one gather GEMM (forward, or one stride class of backward-input): output grid
+ * position (i, j) is pixel (OR0 + OS·i, OC0 + OS·j) of the [N, M, OH, OW] output and reads input
+ * pixels (RB + SI·i + u, CB + SI·j + v) of the [N, Cin, IH, IW] input for taps u < NU, v < NV.
+ */
 interface Gather {
   N: number;
   Cin: number;
@@ -39,6 +43,7 @@ interface Gather {
   NU: number;
   NV: number;
   SI: number;
+  /** First kernel row/col of the class (backward-input): tap u is r0 + stride·(NU − 1 − u). */
   r0: number;
   s0: number;
   backward: boolean;
@@ -105,7 +110,7 @@ function backwardGathers(g: ConvGeometry): Gather[] {
   return out;
 }
 
-/** Default tiles of the blocked gather for a shape (within the kernel's register limits). */
+/** Weights re-laid out as [C', NU, NV, Mp] for one gather (flipped/transposed for dx). */
 function prepWeights(e: Engine, w: Tensor, g: ConvGeometry, q: Gather, Mp: number): Tensor {
   const wt = e.tensor([q.Cin * q.NU * q.NV * Mp]);
   const p = {
