@@ -30,11 +30,12 @@ after warm-up, from GPU timestamps when the adapter has timestamp-query, else wa
 Options:
   --quick            a short run (under a minute on lavapipe): smaller sizes, fewer runs
   --filter NAME      only rows whose name (or section title) contains NAME (case-insensitive)
-  --batch N          batch of the kernel rows (default 125; with --quick on a software
-                     adapter 8)
+  --batch N          batch of the kernel rows (default 125 on a hardware adapter; on a
+                     software adapter 32, or 4 with --quick: every conv shape at batch 125
+                     is ~3 TFLOP of timed work, over 15 minutes on lavapipe)
   --step-batch N     batch of the whole-model steps (default: --batch on a hardware adapter;
-                     on a software adapter 16, or 2 with --quick, since one resnet18a step at
-                     batch 125 is about 0.4 TFLOP of work)
+                     on a software adapter 8, or 1 with --quick: one resnet18a training step
+                     at batch 125 is ~0.4 TFLOP)
   --json FILE        write every figure to FILE
   --compare FILE     print each figure's ratio to an earlier --json FILE (same run, same machine)
   --vs tfjs          also time resnet18a's training step in TensorFlow.js (webgpu backend) on
@@ -165,8 +166,8 @@ async function main(): Promise<number> {
   const started = performance.now();
   const engine = await Engine.create();
   const soft = engine.gpu.software;
-  const batch = flags.batch ?? (flags.quick && soft ? 8 : 125);
-  const stepBatch = flags.stepBatch ?? (soft ? (flags.quick ? 2 : 16) : batch);
+  const batch = flags.batch ?? (soft ? (flags.quick ? 4 : 32) : 125);
+  const stepBatch = flags.stepBatch ?? (soft ? (flags.quick ? 1 : TFJS_BATCH) : batch);
   const timer = timerFor(engine);
   const timing = timer.method === "timestamp"
     ? "GPU timestamps around each submission (median)"
