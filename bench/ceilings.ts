@@ -110,7 +110,7 @@ export async function benchCeilings(
     const label = v === "general"
       ? "matmul.wgsl general 4×4"
       : v === "register"
-      ? "matmul_vec4 register 32×32"
+      ? "matmul_vec4 register 16×16"
       : "matmul_vec4 tiled 64×64 wg-mem";
     rows.push({ name: `${label} ${n}³`, ms: t.median, gflops: (2 * n ** 3) / t.median / 1e6 });
   }

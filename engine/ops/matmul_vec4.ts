@@ -4,9 +4,13 @@ import type { Tensor } from "../tensor.ts";
 import type { KernelSource } from "../kernel.ts";
 import template from "../../kernels/matmul_vec4.wgsl" with { type: "text" };
 
-/** Register block of the "register" variant: rows × vec4 columns per invocation (32×32). */
-const RM = 32;
-const RN4 = 8;
+/**
+ * Register block of the "register" variant: rows × vec4 columns per invocation (16×16).
+ * Mesa compiles a block of 256 accumulators in ~15 s the first time; 32×32 (1,024) was faster
+ * once compiled but took ~18 minutes to compile on a fresh machine, so it is not the default.
+ */
+const RM = 16;
+const RN4 = 4;
 /** Invocations per workgroup of the "register" variant (SIMD lanes on lavapipe). */
 const WG = 8;
 
@@ -51,7 +55,7 @@ export function matmulVec4Source(rm = RM, rn4 = RN4): KernelSource {
 let SRC: KernelSource | null = null;
 
 /**
- * "register": 32×32 outputs per invocation, no workgroup memory (software adapters);
+ * "register": 16×16 outputs per invocation, no workgroup memory (software adapters);
  * "tiled": 64×64 workgroup tiles staged in workgroup memory (real GPUs).
  */
 export type MatmulVariant = "register" | "tiled";
