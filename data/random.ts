@@ -14,17 +14,9 @@ export function epochKey(seed: number, epoch: number): number {
   return hash32((hash32(seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b9)) >>> 0);
 }
 
-/** A seeded generator of uniform floats in [0, 1) (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../engine/random.ts";
+
+export { mulberry32 };
 
 /** The order of an epoch: 0 … n−1, shuffled by Fisher–Yates from (seed, epoch) unless shuffle is false. */
 export function epochOrder(n: number, seed: number, epoch: number, shuffle = true): Uint32Array {

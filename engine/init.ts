@@ -1,16 +1,8 @@
 // Parameter initialisation as torch.nn does it by default, from a seeded generator.
 
-/** A seeded generator of uniform floats in [0, 1) (mulberry32): same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./random.ts";
+
+export { mulberry32 };
 
 /** Fan-in of a weight shape: in_features for [out, in], C·R·S for [K, C, R, S]. */
 export function fanIn(shape: readonly number[]): number {

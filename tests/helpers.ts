@@ -1,6 +1,7 @@
 // Test helpers: one shared engine, seeded random data, float64 comparisons.
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
+import { mulberry32 } from "../engine/random.ts";
 
 let shared: Promise<Engine> | null = null;
 
@@ -23,17 +24,8 @@ export function gpuTest(name: string, fn: (engine: Engine) => Promise<void>): vo
   });
 }
 
-/** A seeded generator of uniform floats in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of uniform floats in [0, 1) (the project's mulberry32). */
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** n uniform values in [lo, hi) from a seed. */
 export function randn(n: number, seed: number, lo = -1, hi = 1): Float64Array {
