@@ -11,8 +11,9 @@
 // for one block (Mesa's compiler neither unrolls the loops nor keeps a loop-indexed local array
 // in registers). Lavapipe runs the invocations of a workgroup as SIMD lanes: the block's rows
 // come from the workgroup id alone, so every A load is one uniform load, and lane l takes the
-// vec4 columns col0 + j·WG, so the lanes' B loads are adjacent. On lavapipe 32×32 per
-// invocation runs ~4× faster than 8×16 (measured in one run: bench/main.ts ceilings).
+// vec4 columns col0 + j·WG, so the lanes' B loads are adjacent. Measured on lavapipe in one
+// run: 32×32 per invocation ~4× and 16×16 ~2× the 8×16 loop form, but 32×32 can take many
+// minutes to compile on a cold Mesa cache, so the default block is 16×16 (matmul_vec4.ts).
 
 override WG: u32 = 8u;
 // @generated constants: RM (rows per invocation), RN4 (vec4 columns per invocation)
