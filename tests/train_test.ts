@@ -16,12 +16,20 @@ const EPOCHS = 2;
 async function setup(e: Engine, tmp: string) {
   const d = await cifar10({ dir: source, extractTo: tmp, log: () => {} });
   const stats = meanStd(d.x, N);
-  const trainSet = GpuCifar.upload(e, { images: d.x.subarray(0, N * 3072), labels: d.y.subarray(0, N), n: N }, {
+  const trainSet = GpuCifar.upload(e, {
+    images: d.x.subarray(0, N * 3072),
+    labels: d.y.subarray(0, N),
+    n: N,
+  }, {
     stats,
     batchSize: 125,
     augment: true,
   });
-  const testSet = GpuCifar.upload(e, { images: d.X.subarray(0, 1000 * 3072), labels: d.Y.subarray(0, 1000), n: 1000 }, {
+  const testSet = GpuCifar.upload(e, {
+    images: d.X.subarray(0, 1000 * 3072),
+    labels: d.Y.subarray(0, 1000),
+    n: 1000,
+  }, {
     stats,
     batchSize: 1000,
   });
@@ -29,7 +37,8 @@ async function setup(e: Engine, tmp: string) {
 }
 
 Deno.test({
-  name: "real CIFAR-10, WRN-10-1 on 1,000 images for 2 epochs: loss falls, test beats chance, resume is exact",
+  name:
+    "real CIFAR-10, WRN-10-1 on 1,000 images for 2 epochs: loss falls, test beats chance, resume is exact",
   ignore: !source,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -46,25 +55,49 @@ Deno.test({
       const [e1, e2] = full.epochs;
       assert(e2.loss < e1.loss, `training loss ${e1.loss} → ${e2.loss} should fall`);
       assert(e2.accuracy >= 20, `test accuracy ${e2.accuracy}% should beat chance (10%) clearly`);
-      const lines = (await Deno.readTextFile(`${tmp}/m.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+      const lines = (await Deno.readTextFile(`${tmp}/m.jsonl`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
       assertEquals(lines.map((l) => l.epoch), [1, 2]);
-      assertEquals(Object.keys(lines[0]).sort(), ["accuracy", "epoch", "imagesPerSecond", "loss", "lr", "seconds", "testLoss"]);
+      assertEquals(Object.keys(lines[0]).sort(), [
+        "accuracy",
+        "epoch",
+        "imagesPerSecond",
+        "loss",
+        "lr",
+        "seconds",
+        "testLoss",
+      ]);
       a.dispose();
 
       // Interrupted mid-epoch 2 (after 3 of 8 batches), then resumed from the checkpoint.
       const ckpt = `${tmp}/run.safetensors`;
       const b = module(e, spec, { seed: 3 });
       let batches = 0;
-      const stopped = await train(e, b, trainSet, testSet, { ...opts, checkpoint: ckpt, interrupted: () => ++batches > 8 + 3 });
+      const stopped = await train(e, b, trainSet, testSet, {
+        ...opts,
+        checkpoint: ckpt,
+        interrupted: () => ++batches > 8 + 3,
+      });
       assert(stopped.interrupted);
       assertEquals(stopped.epochs.map((r: EpochResult) => r.loss), [e1.loss]);
       b.dispose();
       const c = module(e, spec, { seed: 99 }); // different init: everything must come from the checkpoint
-      const resumed = await train(e, c, trainSet, testSet, { ...opts, checkpoint: ckpt, resume: ckpt });
+      const resumed = await train(e, c, trainSet, testSet, {
+        ...opts,
+        checkpoint: ckpt,
+        resume: ckpt,
+      });
       assertEquals(resumed.epochs.length, 1);
       const r2 = resumed.epochs[0];
-      assert(Math.abs(r2.loss - e2.loss) <= 1e-6, `resumed epoch-2 loss ${r2.loss} vs uninterrupted ${e2.loss}`);
-      assert(Math.abs(r2.accuracy - e2.accuracy) <= 0.1, `resumed accuracy ${r2.accuracy} vs ${e2.accuracy}`);
+      assert(
+        Math.abs(r2.loss - e2.loss) <= 1e-6,
+        `resumed epoch-2 loss ${r2.loss} vs uninterrupted ${e2.loss}`,
+      );
+      assert(
+        Math.abs(r2.accuracy - e2.accuracy) <= 0.1,
+        `resumed accuracy ${r2.accuracy} vs ${e2.accuracy}`,
+      );
       await assertRejects(
         () => train(e, c, trainSet, testSet, { ...opts, run: "other", resume: ckpt }),
         Error,
@@ -75,7 +108,14 @@ Deno.test({
       // stays the last good one.
       const before = await Deno.readFile(ckpt);
       await assertRejects(
-        () => train(e, c, trainSet, testSet, { ...opts, epochs: 3, baseLr: 1e38, checkpoint: ckpt, resume: ckpt }),
+        () =>
+          train(e, c, trainSet, testSet, {
+            ...opts,
+            epochs: 3,
+            baseLr: 1e38,
+            checkpoint: ckpt,
+            resume: ckpt,
+          }),
         TrainingDivergedError,
         "epoch 3, batch 2",
       );

@@ -74,7 +74,9 @@ export async function loadTrainCheckpoint(
     );
   }
   if ((m.run ?? "") !== run) {
-    throw new Error(`Cannot resume from ${path}: it was written by a run with "${m.run}", this run is "${run}"`);
+    throw new Error(
+      `Cannot resume from ${path}: it was written by a run with "${m.run}", this run is "${run}"`,
+    );
   }
   const momentum = file.tensors.get(MOMENTUM);
   if (!momentum || momentum.data.length !== opt.momentumBuffer.size) {
