@@ -1,7 +1,8 @@
 // The engine: one device, a buffer pool, kernels, the open command encoder and the tape.
 import { createGpu, DeviceError, type Gpu, type GpuOptions } from "./device.ts";
 import { BufferPool } from "./pool.ts";
-import { type CompiledKernel, KernelCache, type KernelSource, packUniform } from "./kernel.ts";
+import { KernelCache, type KernelSource } from "./kernel.ts";
+import { BindingCache, type BindValue } from "./bindings.ts";
 import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";
 import { Tape } from "./tape.ts";
 import { grid } from "./grid.ts";
@@ -9,14 +10,10 @@ import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
 
 const ELEMENTWISE: KernelSource = { name: "elementwise.wgsl", code: elementwiseCode };
 
-/** A value bound to a kernel binding: a tensor for storage, numbers by member name for a uniform. */
-export type BindValue = Tensor | Record<string, number>;
+export type { BindValue };
 
 /** Workgroup counts: x, or [x, y] / [x, y, z]. */
 export type Workgroups = number | readonly number[];
-
-const UNIFORM_CACHE_LIMIT = 4096;
-const BIND_GROUP_CACHE_LIMIT = 65536;
 
 /**
  * Records GPU work into one command encoder per step and submits it once.
@@ -42,11 +39,7 @@ export class Engine {
   #pass: GPUComputePassEncoder | null = null;
   #error: Error | null = null;
   #scopes: Set<Tensor>[] = [];
-  #bindGroups = new Map<string, GPUBindGroup>();
-  #uniforms = new Map<string, GPUBuffer>();
-  #bufferIds = new WeakMap<GPUBuffer, number>();
-  #nextBufferId = 1;
-  #retired: GPUBuffer[] = [];
+  #bindings: BindingCache;
 
   constructor(gpu: Gpu) {
     this.gpu = gpu;
@@ -54,6 +47,7 @@ export class Engine {
     this.pool = new BufferPool(gpu.device);
     this.kernels = new KernelCache(gpu.device);
     this.tape = new Tape(this);
+    this.#bindings = new BindingCache(gpu.device);
     this.device.addEventListener("uncapturederror", (e) => {
       const err = (e as GPUUncapturedErrorEvent).error;
       this.#error ??= new DeviceError(`WebGPU error: ${err.message}`);
@@ -205,7 +199,7 @@ export class Engine {
   ): void {
     this.throwIfFailed();
     const k = this.kernels.get(src, entry, overrides);
-    const groups = this.#bind(k, bindings);
+    const groups = this.#bindings.bind(k, bindings);
     const [x, y = 1, z = 1] = typeof workgroups === "number" ? [workgroups] : workgroups;
     const max = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max || x < 1 || y < 1 || z < 1) {
@@ -226,8 +220,7 @@ export class Engine {
     this.device.queue.submit([this.#encoder.finish()]);
     this.#encoder = null;
     this.#pass = null;
-    for (const b of this.#retired) b.destroy();
-    this.#retired = [];
+    this.#bindings.afterSubmit();
   }
 
   /** Submits and waits for the GPU; throws if any GPU error was reported. */
@@ -301,16 +294,14 @@ export class Engine {
   /** Destroys free pooled buffers (and the bind groups that may name them). */
   trim(): void {
     this.flush();
-    this.#bindGroups.clear();
+    this.#bindings.clearBindGroups();
     this.pool.trim();
   }
 
   /** Frees pooled buffers, pipelines' uniforms and the device. */
   destroy(): void {
     this.flush();
-    for (const b of this.#uniforms.values()) b.destroy();
-    this.#uniforms.clear();
-    this.#bindGroups.clear();
+    this.#bindings.destroy();
     this.pool.trim();
     this.device.destroy();
   }
@@ -318,97 +309,6 @@ export class Engine {
   #release(t: Tensor): void {
     for (const s of this.#scopes) s.delete(t);
     this.pool.release(t.buffer);
-  }
-
-  #bufferId(b: GPUBuffer): number {
-    let id = this.#bufferIds.get(b);
-    if (!id) {
-      id = this.#nextBufferId++;
-      this.#bufferIds.set(b, id);
-    }
-    return id;
-  }
-
-  #uniform(k: CompiledKernel, name: string, values: Record<string, number>): GPUBuffer {
-    const b = k.bindings.get(name)!;
-    const data = packUniform(b, values, k.label);
-    const key = `${b.bytes}:${Array.from(new Uint32Array(data)).join(",")}`;
-    let buf = this.#uniforms.get(key);
-    if (!buf) {
-      if (this.#uniforms.size >= UNIFORM_CACHE_LIMIT) {
-        this.#retired.push(...this.#uniforms.values());
-        this.#uniforms.clear();
-        this.#bindGroups.clear();
-      }
-      buf = this.device.createBuffer({
-        size: data.byteLength,
-        usage: GPUBufferUsage.UNIFORM,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data));
-      buf.unmap();
-      this.#uniforms.set(key, buf);
-    }
-    return buf;
-  }
-
-  #bind(k: CompiledKernel, values: Record<string, BindValue>): GPUBindGroup[] {
-    for (const name of Object.keys(values)) {
-      if (!k.bindings.has(name)) {
-        const expected = [...k.bindings.keys()].join(", ");
-        throw new TypeError(`${k.label}: unexpected binding "${name}" (expected: ${expected})`);
-      }
-    }
-    const entries: GPUBindGroupEntry[][] = [];
-    const keys: string[] = [];
-    for (const b of k.bindings.values()) {
-      const v = values[b.name];
-      if (v === undefined) throw new TypeError(`${k.label}: binding "${b.name}" is missing`);
-      let resource: GPUBufferBinding;
-      if (b.kind === "uniform") {
-        if (v instanceof Tensor) {
-          throw new TypeError(`${k.label}: uniform "${b.name}" takes numbers, not ${v}`);
-        }
-        resource = { buffer: this.#uniform(k, b.name, v) };
-      } else {
-        if (!(v instanceof Tensor)) {
-          throw new TypeError(`${k.label}: storage "${b.name}" needs a tensor`);
-        }
-        if (v.disposed) throw new Error(`${k.label}: "${b.name}" is bound to disposed ${v}`);
-        const wantsFloat = b.element.includes("f32");
-        if (wantsFloat !== (v.dtype === "f32")) {
-          throw new TypeError(`${k.label}: "${b.name}" holds ${b.element} but got ${v}`);
-        }
-        if (v.byteLength % b.bytes !== 0) {
-          throw new RangeError(
-            `${k.label}: "${b.name}" of ${b.element} needs a multiple of ${b.bytes} bytes, got ${v} (${v.byteLength} bytes)`,
-          );
-        }
-        resource = { buffer: v.buffer, offset: v.offset, size: v.byteLength };
-      }
-      (entries[b.group] ??= []).push({ binding: b.binding, resource });
-      keys.push(
-        `${b.group}.${b.binding}:${this.#bufferId(resource.buffer)}@${resource.offset ?? 0}+${
-          resource.size ?? 0
-        }`,
-      );
-    }
-    const groups: GPUBindGroup[] = [];
-    for (let g = 0; g < entries.length; g++) {
-      const key = `${k.id}|${g}|${keys.join("|")}`;
-      let bg = this.#bindGroups.get(key);
-      if (!bg) {
-        bg = this.device.createBindGroup({
-          label: k.label,
-          layout: k.pipeline.getBindGroupLayout(g),
-          entries: entries[g] ?? [],
-        });
-        if (this.#bindGroups.size >= BIND_GROUP_CACHE_LIMIT) this.#bindGroups.clear();
-        this.#bindGroups.set(key, bg);
-      }
-      groups.push(bg);
-    }
-    return groups;
   }
 
   async #yieldErrors(): Promise<void> {
