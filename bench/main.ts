@@ -1,6 +1,6 @@
 // `deno task bench`: adapter, ceilings, every kernel shape of both recipes, whole steps, the data
 // path and (with --vs tfjs) TensorFlow.js, as fixed-width tables from one run.
-import { parseArgs } from "node:util";
+import { parseFlags } from "./flags.ts";
 import { Engine } from "../engine/engine.ts";
 import {
   type BenchFile,
@@ -18,92 +18,6 @@ import { benchLayers } from "./layers_bench.ts";
 import { benchOps } from "./ops_bench.ts";
 import { benchSteps } from "./step_bench.ts";
 import { benchData } from "./data_bench.ts";
-
-const USAGE = `Usage: deno task bench [options]
-
-Measures, in one run on whatever WebGPU adapter is present: the adapter; the ceilings (best
-f32 matmul GFLOP/s, copy GB/s); every distinct conv shape of resnet18a and WRN-16-8 (forward,
-backward-input, backward-weight); batch norm, pooling, dropout; softmax-CE, the linear head and
-SGD; whole training and eval steps of both models; the GPU batch builder. Times are medians
-after warm-up, from GPU timestamps when the adapter has timestamp-query, else wall time.
-
-Options:
-  --quick            a short run (under a minute on lavapipe): smaller sizes, fewer runs
-  --filter NAME      only rows whose name (or section title) contains NAME (case-insensitive)
-  --batch N          batch of the kernel rows (default 125 on a hardware adapter; on a
-                     software adapter 32, or 4 with --quick: every conv shape at batch 125
-                     is ~3 TFLOP of timed work, over 15 minutes on lavapipe)
-  --step-batch N     batch of the whole-model steps (default: --batch on a hardware adapter;
-                     on a software adapter 8, or 1 with --quick: one resnet18a training step
-                     at batch 125 is ~0.4 TFLOP)
-  --json FILE        write every figure to FILE
-  --compare FILE     print each figure's ratio to an earlier --json FILE (same run, same machine)
-  --vs tfjs          also time resnet18a's training step in TensorFlow.js (webgpu backend) on
-                     the same adapter at batch 8 and print our speed-up
-  --help             this text
-`;
-
-/** Parsed command line. */
-interface Flags {
-  quick: boolean;
-  filter: string;
-  batch: number | null;
-  stepBatch: number | null;
-  json: string | null;
-  compare: string | null;
-  vsTfjs: boolean;
-}
-
-function usageError(message: string): never {
-  console.error(`bench: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
-function positiveInt(name: string, v: string | undefined): number | null {
-  if (v === undefined) return null;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) usageError(`--${name} needs a positive integer, got "${v}"`);
-  return n;
-}
-
-function parseFlags(args: string[]): Flags {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quick: { type: "boolean" },
-        filter: { type: "string" },
-        batch: { type: "string" },
-        "step-batch": { type: "string" },
-        json: { type: "string" },
-        compare: { type: "string" },
-        vs: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    usageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  if (values.vs !== undefined && values.vs !== "tfjs") {
-    usageError(`--vs knows only "tfjs", got "${values.vs}"`);
-  }
-  return {
-    quick: values.quick ?? false,
-    filter: (values.filter ?? "").toLowerCase(),
-    batch: positiveInt("batch", values.batch),
-    stepBatch: positiveInt("step-batch", values["step-batch"]),
-    json: values.json ?? null,
-    compare: values.compare ?? null,
-    vsTfjs: values.vs === "tfjs",
-  };
-}
 
 const TFJS_BATCH = 8;
 const CONV_WORDS = ["conv", "res", "wrn", "stem", "forward", "backward", "input", "weight"];
