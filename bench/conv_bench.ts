@@ -159,4 +159,5 @@ if (import.meta.main) {
     runs: arg("runs") ? Number(arg("runs")) : undefined,
   });
   console.log(formatConvRows(rows));
+  await e.close();
 }

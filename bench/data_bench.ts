@@ -162,5 +162,5 @@ if (import.meta.main) {
         f(r.testImagesPerS, 0)
       } images/s`,
   );
-  engine.destroy();
+  await engine.close();
 }

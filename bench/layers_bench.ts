@@ -159,5 +159,5 @@ if (import.meta.main) {
         .join(" "),
     );
   }
-  engine.destroy();
+  await engine.close();
 }

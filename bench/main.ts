@@ -321,6 +321,7 @@ async function main(): Promise<number> {
     console.log(`figures written to ${flags.json}`);
   }
   timer.dispose();
+  await engine.close();
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return run.failures ? 1 : 0;
 }

@@ -40,6 +40,7 @@ export class Engine {
   #error: Error | null = null;
   #scopes: Set<Tensor>[] = [];
   #bindings: BindingCache;
+  #closed = false;
 
   constructor(gpu: Gpu) {
     this.gpu = gpu;
@@ -298,12 +299,29 @@ export class Engine {
     this.pool.trim();
   }
 
-  /** Frees pooled buffers, pipelines' uniforms and the device. */
+  /** Frees pooled buffers, pipelines' uniforms and the device at once. */
   destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.flush();
     this.#bindings.destroy();
     this.pool.trim();
     this.device.destroy();
+  }
+
+  /**
+   * Waits until the GPU is idle, then {@linkcode destroy}s. Call it before the process exits:
+   * a device left alive lets the driver's threads run on while the process tears down, and
+   * Mesa's software driver has been seen to abort the process there.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      this.flush();
+      await this.device.queue.onSubmittedWorkDone();
+    } finally {
+      this.destroy();
+    }
   }
 
   #release(t: Tensor): void {

@@ -4,6 +4,8 @@ import { describeGpu } from "../engine/device.ts";
 import { mulberry32 } from "../engine/random.ts";
 
 let shared: Promise<Engine> | null = null;
+let registered = 0;
+let finished = 0;
 
 /** The engine shared by the tests of one file; prints the adapter once. */
 export function testEngine(): Promise<Engine> {
@@ -14,13 +16,34 @@ export function testEngine(): Promise<Engine> {
   return shared;
 }
 
-/** Deno.test for GPU work: sanitizers off (GPU resources live across tests by design). */
-export function gpuTest(name: string, fn: (engine: Engine) => Promise<void>): void {
+/**
+ * Deno.test for GPU work: sanitizers off (GPU resources live across tests by design). After
+ * the last GPU test of a file the shared engine is closed, so no device outlives its file
+ * (a device left alive at exit has made Mesa's software driver abort the process).
+ */
+export function gpuTest(
+  name: string,
+  fn: (engine: Engine) => Promise<void>,
+  options: { ignore?: boolean } = {},
+): void {
+  const ignore = options.ignore ?? false;
+  if (!ignore) registered++;
   Deno.test({
     name,
+    ignore,
     sanitizeOps: false,
     sanitizeResources: false,
-    fn: async () => fn(await testEngine()),
+    fn: async () => {
+      try {
+        await fn(await testEngine());
+      } finally {
+        if (++finished === registered && shared) {
+          const e = await shared;
+          shared = null;
+          await e.close();
+        }
+      }
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 // A short real training run on lavapipe: the loss falls, the test beats chance, resume is exact.
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { realCifarSource, testEngine } from "./helpers.ts";
+import { gpuTest, realCifarSource } from "./helpers.ts";
 import { cifar10 } from "../data/cifar10.ts";
 import { meanStd } from "../data/transforms.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
@@ -38,14 +38,9 @@ async function setup(e: Engine, tmp: string) {
   return { trainSet, testSet };
 }
 
-Deno.test({
-  name:
-    "real CIFAR-10, WRN-10-1 on 1,000 images for 2 epochs: loss falls, test beats chance, resume is exact",
-  ignore: !source,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const e = await testEngine();
+gpuTest(
+  "real CIFAR-10, WRN-10-1 on 1,000 images for 2 epochs: loss falls, test beats chance, resume is exact",
+  async (e) => {
     const tmp = await Deno.makeTempDir();
     try {
       const { trainSet, testSet } = await setup(e, tmp);
@@ -132,4 +127,5 @@ Deno.test({
       await Deno.remove(tmp, { recursive: true });
     }
   },
-});
+  { ignore: !source },
+);

@@ -121,9 +121,18 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
 
 /** Runs a recipe with parsed flags; returns the process exit code. */
 export async function runRecipe(f: TrainFlags): Promise<number> {
+  const engine = await Engine.create();
+  try {
+    return await runOn(engine, f);
+  } finally {
+    // The device goes before the process does (see Engine.close).
+    await engine.close();
+  }
+}
+
+async function runOn(engine: Engine, f: TrainFlags): Promise<number> {
   const r = f.recipe;
   const say = (line: string) => f.quiet || console.log(line);
-  const engine = await Engine.create();
   say(describeGpu(engine.gpu));
   const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
   const n = Math.min(f.limit ?? d.n, d.n);
