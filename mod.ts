@@ -23,7 +23,7 @@ export { describeGpu, DeviceError, type Gpu, NoAdapterError } from "./engine/dev
 export { type BindValue, Engine } from "./engine/engine.ts";
 export { grid } from "./engine/grid.ts";
 export { type KernelSource, kernelSource } from "./engine/kernel.ts";
-export { BufferPool } from "./engine/pool.ts";
+export { BufferPool } from "./engine/buffer_pool.ts";
 export { type DType, Tensor } from "./engine/tensor.ts";
 export { Tape } from "./engine/tape.ts";
 export { type ParamSpec, ParamStore } from "./engine/params.ts";
@@ -42,8 +42,8 @@ export {
   conv2dBackwardWeight,
   conv2dForward,
   type Conv2dOptions,
-} from "./engine/ops/conv2d.ts";
-export { tuneConv2d } from "./engine/ops/conv2d_tune.ts";
+} from "./engine/ops/conv2d/mod.ts";
+export { tuneConv2d } from "./engine/ops/conv2d/tune.ts";
 export {
   batchNorm2d,
   type BatchNormOptions,
@@ -90,4 +90,4 @@ export {
 } from "./engine/train/trainer.ts";
 export { cosineLr } from "./engine/train/schedule.ts";
 export { epochLine, mistakesTable, perClassTable } from "./engine/train/format.ts";
-export { RECIPES } from "./engine/train/recipes.ts";
+export { RECIPES } from "./tasks/recipes.ts";

@@ -8,13 +8,13 @@ import {
   conv2dBackwardWeight,
   conv2dForward,
   type Conv2dVariant,
-} from "../engine/ops/conv2d.ts";
+} from "../engine/ops/conv2d/mod.ts";
 import {
   chooseConfig,
   type Conv2dConfig,
   type Conv2dDirection,
-} from "../engine/ops/conv2d_plan.ts";
-import { conv2dGeometry } from "../engine/ops/conv2d.ts";
+} from "../engine/ops/conv2d/choice.ts";
+import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
 import { GpuTimer } from "./timing.ts";
 
 /** One conv layer shape on 32×32 CIFAR images (batch left out). */

@@ -1,6 +1,6 @@
 // The engine: one device, a buffer pool, kernels, the open command encoder and the tape.
 import { createGpu, DeviceError, type Gpu, type GpuOptions } from "./device.ts";
-import { BufferPool } from "./pool.ts";
+import { BufferPool } from "./buffer_pool.ts";
 import { KernelCache, type KernelSource } from "./kernel.ts";
 import { BindingCache, type BindValue } from "./bindings.ts";
 import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";

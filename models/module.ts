@@ -3,7 +3,7 @@ import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { type ParamSpec, ParamStore } from "../engine/params.ts";
 import { biasUniform, kaimingUniform, mulberry32 } from "../engine/init.ts";
-import { conv2d } from "../engine/ops/conv2d.ts";
+import { conv2d } from "../engine/ops/conv2d/mod.ts";
 import { batchNorm2d, type BatchNormState } from "../engine/ops/batch_norm.ts";
 import { adaptiveAvgPool2d, avgPool2d, flatten, maxPool2d } from "../engine/ops/pool.ts";
 import { dropout } from "../engine/ops/dropout.ts";

@@ -3,8 +3,8 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import type { Engine } from "../engine/engine.ts";
-import { tuneConv2d } from "../engine/ops/conv2d_tune.ts";
-import { conv2dChoices } from "../engine/ops/conv2d_plan.ts";
+import { tuneConv2d } from "../engine/ops/conv2d/tune.ts";
+import { conv2dChoices } from "../engine/ops/conv2d/choice.ts";
 import {
   conv2d,
   conv2dBackwardInput,
@@ -14,7 +14,7 @@ import {
   conv2dForward,
   type Conv2dVariant,
   forceConv2dVariant,
-} from "../engine/ops/conv2d.ts";
+} from "../engine/ops/conv2d/mod.ts";
 import { biasUniform, fanIn, kaimingUniform, mulberry32 } from "../engine/init.ts";
 import {
   conv2dBackwardInputRef,
@@ -23,7 +23,7 @@ import {
   conv2dRef,
   convOut,
   type ConvShape,
-} from "./reference/conv.ts";
+} from "./reference/conv2d.ts";
 
 // f32 sums of up to C·R·S ≈ 600 products of values in [-1, 1]
 const TOL = { atol: 2e-4, rtol: 2e-4 };

@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import { add, relu } from "../engine/ops/elementwise.ts";
-import { sizeClass } from "../engine/pool.ts";
+import { sizeClass } from "../engine/buffer_pool.ts";
 import code from "../kernels/elementwise.wgsl" with { type: "text" };
 
 const SRC = { name: "elementwise.wgsl", code };

@@ -5,7 +5,7 @@ import { assertClose, gpuTest } from "./helpers.ts";
 import { readSafetensors, type SafeTensor } from "../models/safetensors.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import { conv2d } from "../engine/ops/conv2d.ts";
+import { conv2d } from "../engine/ops/conv2d/mod.ts";
 import { batchNorm2d, type BatchNormState } from "../engine/ops/batch_norm.ts";
 import { add } from "../engine/ops/elementwise.ts";
 

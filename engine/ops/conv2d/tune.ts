@@ -1,14 +1,9 @@
 // Measures the conv2d kernel variants on given shapes and remembers the fastest per shape.
-import type { Engine } from "../engine.ts";
-import type { Tensor } from "../tensor.ts";
-import {
-  conv2dChoices,
-  type Conv2dConfig,
-  type Conv2dDirection,
-  conv2dKey,
-} from "./conv2d_plan.ts";
-import { runBackwardInput, runBackwardWeight, runForward } from "./conv2d_dispatch.ts";
-import { conv2dGeometry } from "./conv2d.ts";
+import type { Engine } from "../../engine.ts";
+import type { Tensor } from "../../tensor.ts";
+import { conv2dChoices, type Conv2dConfig, type Conv2dDirection, conv2dKey } from "./choice.ts";
+import { runBackwardInput, runBackwardWeight, runForward } from "./dispatch.ts";
+import { conv2dGeometry } from "./mod.ts";
 
 /** One convolution to tune: input and weight shapes and the geometry. */
 export interface TuneShape {

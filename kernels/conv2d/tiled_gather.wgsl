@@ -1,9 +1,9 @@
 // Conv2d forward / backward-input gather GEMM with workgroup-memory tiles (for real GPUs).
-// Same geometry and bindings as kernels/conv2d.wgsl (read its header): out[m][col] =
+// Same geometry and bindings as blocked_gather.wgsl (read its header): out[m][col] =
 // Σ_kk A[m][kk]·B[kk][col] with m < M, col = (n, i, j) over N·GR·GC, kk = (c', u, v) over
 // C'·NU·NV, A = wt (prepared weights), B = the input pixel (RB + SI·i + u, CB + SI·j + v).
 // A workgroup stages BK×BM of A and BK×BN of B in workgroup memory per step; each invocation
-// computes TM×TN outputs. Legend as in conv2d.wgsl. Writes (no accumulation).
+// computes TM×TN outputs. Legend as in blocked_gather.wgsl. Writes (no accumulation).
 
 override BM: u32 = 64u;  // rows (channels) per workgroup; BK·BM ≤ 2048
 override BN: u32 = 64u;  // output positions per workgroup; BK·BN ≤ 2048

@@ -1,8 +1,8 @@
 // Conv2d dispatches: weight re-layout, the gather GEMMs (forward, backward-input by stride
 // class), split-K backward-weight and the bias gradient, for both kernel variants.
-import type { Engine } from "../engine.ts";
-import type { Tensor } from "../tensor.ts";
-import { grid } from "../grid.ts";
+import type { Engine } from "../../engine.ts";
+import type { Tensor } from "../../tensor.ts";
+import { grid } from "../../grid.ts";
 import {
   blockedTiles,
   blockedWeightTiles,
@@ -10,15 +10,15 @@ import {
   type ConvGeometry,
   tiledTiles,
   up,
-} from "./conv2d_plan.ts";
-import { gatherSource, weightSource } from "./conv2d_codegen.ts";
-import utilCode from "../../kernels/conv2d_util.wgsl" with { type: "text" };
-import tiledCode from "../../kernels/conv2d_tiled.wgsl" with { type: "text" };
-import tiledWeightCode from "../../kernels/conv2d_tiled_weight.wgsl" with { type: "text" };
+} from "./choice.ts";
+import { gatherSource, weightSource } from "./codegen.ts";
+import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
+import tiledCode from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };
+import tiledWeightCode from "../../../kernels/conv2d/tiled_weight.wgsl" with { type: "text" };
 
-const UTIL = { name: "conv2d_util.wgsl", code: utilCode };
-const TILED = { name: "conv2d_tiled.wgsl", code: tiledCode };
-const TILED_WEIGHT = { name: "conv2d_tiled_weight.wgsl", code: tiledWeightCode };
+const UTIL = { name: "conv2d/util.wgsl", code: utilCode };
+const TILED = { name: "conv2d/tiled_gather.wgsl", code: tiledCode };
+const TILED_WEIGHT = { name: "conv2d/tiled_weight.wgsl", code: tiledWeightCode };
 
 /**
  * Geometry of one gather GEMM (forward, or one stride class of backward-input): output grid

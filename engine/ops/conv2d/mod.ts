@@ -1,14 +1,14 @@
 // 2-D convolution (NCHW, zero padding, optional bias) with its gradients on the tape.
-import type { Tensor } from "../tensor.ts";
+import type { Tensor } from "../../tensor.ts";
 import {
   chooseConfig,
   type Conv2dConfig,
   type Conv2dVariant,
   type ConvGeometry,
-} from "./conv2d_plan.ts";
-import { runBackwardInput, runBackwardWeight, runBiasGrad, runForward } from "./conv2d_dispatch.ts";
+} from "./choice.ts";
+import { runBackwardInput, runBackwardWeight, runBiasGrad, runForward } from "./dispatch.ts";
 
-export { type Conv2dConfig, type Conv2dVariant, forceConv2dVariant } from "./conv2d_plan.ts";
+export { type Conv2dConfig, type Conv2dVariant, forceConv2dVariant } from "./choice.ts";
 
 /** Options of {@linkcode conv2d}. */
 export interface Conv2dOptions {

@@ -3,9 +3,9 @@
 // Mesa 22's shader compiler (lavapipe) does not unroll our tile loops, and a local array indexed
 // by a loop counter then lives in memory: 20× slower. So the per-tile block is written out here
 // for each (tile, tap shape): named vec4 accumulators, one load per weight and per patch pixel.
-import type { KernelSource } from "../kernel.ts";
-import gatherTemplate from "../../kernels/conv2d.wgsl" with { type: "text" };
-import weightTemplate from "../../kernels/conv2d_backward_weight.wgsl" with { type: "text" };
+import type { KernelSource } from "../../kernel.ts";
+import gatherTemplate from "../../../kernels/conv2d/blocked_gather.wgsl" with { type: "text" };
+import weightTemplate from "../../../kernels/conv2d/blocked_weight.wgsl" with { type: "text" };
 
 const cache = new Map<string, KernelSource>();
 
@@ -47,9 +47,10 @@ export interface GatherTile {
   window?: readonly number[];
 }
 
-/** kernels/conv2d.wgsl specialised to one tile and tap shape. */
+/** kernels/conv2d/blocked_gather.wgsl specialised to one tile and tap shape. */
 export function gatherSource(t: GatherTile): KernelSource {
-  const key = `conv2d.wgsl[TM=${t.TM},TP=${t.TP},TQ=${t.TQ},NU=${t.NU},NV=${t.NV},SI=${t.SI}` +
+  const key =
+    `conv2d/blocked_gather.wgsl[TM=${t.TM},TP=${t.TP},TQ=${t.TQ},NU=${t.NU},NV=${t.NV},SI=${t.SI}` +
     `${t.window ? ",window=" + t.window : ""}]`;
   return cached(key, () => {
     const M4 = t.TM / 4, PH = (t.TP - 1) * t.SI + t.NU, PW = (t.TQ - 1) * t.SI + t.NV;
@@ -112,9 +113,9 @@ export interface WeightTile {
   window?: readonly number[];
 }
 
-/** kernels/conv2d_backward_weight.wgsl specialised to one tile and kernel shape. */
+/** kernels/conv2d/blocked_weight.wgsl specialised to one tile and kernel shape. */
 export function weightSource(t: WeightTile): KernelSource {
-  const key = `conv2d_backward_weight.wgsl[TK=${t.TK},TC=${t.TC},TP=${t.TP},TQ=${t.TQ},R=${t.R},` +
+  const key = `conv2d/blocked_weight.wgsl[TK=${t.TK},TC=${t.TC},TP=${t.TP},TQ=${t.TQ},R=${t.R},` +
     `S=${t.S},ST=${t.ST}${t.window ? ",window=" + t.window : ""}]`;
   return cached(key, () => {
     const K4 = t.TK / 4, PH = (t.TP - 1) * t.ST + t.R, PW = (t.TQ - 1) * t.ST + t.S;

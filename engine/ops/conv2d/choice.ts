@@ -1,5 +1,5 @@
 // Conv2d planning: geometry, tile defaults, and the variant choice per (adapter, direction, shape).
-import type { Engine } from "../engine.ts";
+import type { Engine } from "../../engine.ts";
 
 /** Kernel families: register-blocked without workgroup memory, or workgroup-memory tiles. */
 export type Conv2dVariant = "blocked" | "tiled";

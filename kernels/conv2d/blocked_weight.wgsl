@@ -5,10 +5,10 @@
 // R×S taps, ST stride, T chunks. Each invocation owns TK output channels × TC input channels
 // × all R·S taps and walks its chunk of items; per item it loads the TK×TP×TQ gradient tile
 // and each input pixel of the TC patches once. The chunks are summed by reducePartials
-// (kernels/conv2d_util.wgsl), or T = 1 and part is the weight gradient.
+// (kernels/conv2d/util.wgsl), or T = 1 and part is the weight gradient.
 //
-// TEMPLATE: engine/ops/conv2d_codegen.ts replaces the "@generated" lines with straight-line
-// code for one tile (accumulators a_c_r_s_k, vec4 over 4 output channels); see conv2d.wgsl.
+// TEMPLATE: engine/ops/conv2d/codegen.ts replaces the "@generated" lines with straight-line
+// code for one tile (accumulators a_c_r_s_k, vec4 over 4 output channels); see blocked_gather.wgsl.
 // Writes (no accumulation).
 
 override WG: u32 = 64u;
@@ -63,7 +63,7 @@ fn weightBlocked(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     // @generated body
   }
   // @generated store: res[(c·RS + rs)·TK/4 + k4] = a_c_r_s_k4
-  // The epilogue is a loop (runs once), keeping the unrolled code small (see conv2d.wgsl).
+  // The epilogue is a loop (runs once), keeping the unrolled code small (see blocked_gather.wgsl).
   for (var c = 0u; c < TC; c++) {
     for (var rs = 0u; rs < RS; rs++) {
       for (var k4 = 0u; k4 < TK / 4u; k4++) {

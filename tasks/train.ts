@@ -1,16 +1,16 @@
 // `deno task train:res` and `deno task train:wide`: flags, data, model, training, final tables.
 import { parseArgs } from "node:util";
-import { Engine } from "../engine.ts";
-import { describeGpu } from "../device.ts";
-import { cifar10 } from "../../data/cifar10.ts";
-import { meanStd } from "../../data/transforms.ts";
-import { GpuCifar } from "../../data/gpu_dataset.ts";
-import { module } from "../../models/module.ts";
-import { summary } from "../../models/summary.ts";
-import { resnet18a } from "../../models/resnet.ts";
-import { widenet } from "../../models/widenet.ts";
-import { train } from "./trainer.ts";
-import { duration, mistakesTable, perClassTable } from "./format.ts";
+import { Engine } from "../engine/engine.ts";
+import { describeGpu } from "../engine/device.ts";
+import { cifar10 } from "../data/cifar10.ts";
+import { meanStd } from "../data/transforms.ts";
+import { GpuCifar } from "../data/gpu_dataset.ts";
+import { module } from "../models/module.ts";
+import { summary } from "../models/summary.ts";
+import { resnet18a } from "../models/resnet.ts";
+import { widenet } from "../models/widenet.ts";
+import { train } from "../engine/train/trainer.ts";
+import { duration, mistakesTable, perClassTable } from "../engine/train/format.ts";
 import { type Recipe, type RecipeName, RECIPES } from "./recipes.ts";
 
 /** Parsed flags of a training run. */
@@ -224,7 +224,7 @@ async function runOn(engine: Engine, f: TrainFlags): Promise<number> {
 if (import.meta.main) {
   const name = Deno.args[0] as RecipeName;
   if (name !== "res" && name !== "wide") {
-    console.error("usage: deno run -A engine/train/cli.ts res|wide [flags]");
+    console.error("usage: deno run -A tasks/train.ts res|wide [flags]");
     Deno.exit(2);
   }
   let flags: TrainFlags | "help";

@@ -4,9 +4,9 @@
 // step per output step. The output grid of one dispatch is GR×GC positions
 // (oh, ow) = (OR0 + OS·i, OC0 + OS·j) reading input rows RB + SI·i + u, cols CB + SI·j + v.
 // Forward: OS = 1, SI = stride, RB = CB = −padding. Backward-input runs one dispatch per stride
-// class (OR0, OC0) with the class's taps, flipped, and SI = 1 (see engine/ops/conv2d_plan.ts).
+// class (OR0, OC0) with the class's taps, flipped, and SI = 1 (see engine/ops/conv2d/choice.ts).
 //
-// TEMPLATE: engine/ops/conv2d_codegen.ts replaces the "@generated" lines with straight-line
+// TEMPLATE: engine/ops/conv2d/codegen.ts replaces the "@generated" lines with straight-line
 // code for one tile (TM channels × TP×TQ positions) and tap shape (NU, NV, SI): accumulators
 // a_i_j_m (vec4 over 4 channels) in registers; per reduction channel the NU·NV·TM weights and
 // each of the ((TP−1)·SI+NU)×((TQ−1)·SI+NV) patch pixels are loaded once, then all

@@ -3,7 +3,7 @@
 // with col = (c, r, s) over C·R·S and red = (n, p, q) over N·P·Q (chunkLen per chunk t).
 // Legend: N batch, C input channels, H×W input, K output channels, P×Q output, R×S taps,
 // ST stride, T chunks. Workgroups: x over col blocks (BN), y over k blocks (BM), z over chunks.
-// Chunks are summed by reducePartials (conv2d_util.wgsl). Writes (no accumulation).
+// Chunks are summed by reducePartials (kernels/conv2d/util.wgsl). Writes (no accumulation).
 
 override BM: u32 = 64u;   // output channels per workgroup; BK·BM ≤ 2048
 override BN: u32 = 64u;   // (c, r, s) columns per workgroup; BK·BN ≤ 2048
