@@ -1,6 +1,7 @@
 // Benchmark of every distinct conv2d shape of resnet18a and WRN-16-8 (RECIPES.md), per direction.
-// Standalone: deno run -A bench/conv_bench.ts --batch 8 [--quick] [--variant blocked|tiled]
-//             [--only <label substring>] [--runs 5]
+// Every 3×3 stride-1 shape is timed with both algorithms (direct and Winograd), side by side.
+// Standalone: deno run -A bench/conv_bench.ts --batch 8 [--quick] [--variant blocked|tiled|winograd]
+//             [--conv direct|winograd|auto] [--only <label substring>] [--runs 5]
 import { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import {
@@ -13,6 +14,9 @@ import {
   chooseConfig,
   type Conv2dConfig,
   type Conv2dDirection,
+  type Conv2dMode,
+  setConv2dMode,
+  winogradApplies,
 } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
 import { GpuTimer } from "./timing.ts";
@@ -59,8 +63,13 @@ export interface ConvBenchRow {
   direction: Conv2dDirection;
   /** Median ms per call (GPU timestamps where available, else wall). */
   ms: number;
+  /** Effective GFLOP/s: direct-convolution FLOPs over the time, whatever the algorithm. */
   gflops: number;
   variant: string;
+  /** The row of the algorithm conv2d does not choose here (the side-by-side comparison). */
+  alternative: boolean;
+  /** Direct ms over Winograd ms on 3×3 stride-1 shapes (on the Winograd row), else null. */
+  speedup: number | null;
   /** Wall ms of the first call (pipeline compilation included). */
   firstMs: number;
 }
@@ -94,29 +103,52 @@ export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<C
     const w = rand(e, [l.K, l.C, l.R, l.R]);
     const g = conv2dGeometry("bench", x.shape, w.shape, l.stride, l.padding);
     const gy = rand(e, [N, l.K, g.P, g.Q]);
-    const geo = { stride: l.stride, padding: l.padding, variant: options.variant };
+    const geo = { stride: l.stride, padding: l.padding };
     const flops = 2 * N * l.K * g.P * g.Q * l.C * l.R * l.R;
-    const runs: [Conv2dDirection, () => void][] = [
-      ["forward", () => conv2dForward(x, w, geo)],
-      ["backwardInput", () => conv2dBackwardInput(gy, w, { ...geo, inputShape: x.shape })],
-      ["backwardWeight", () => conv2dBackwardWeight(x, gy, { ...geo, kernelSize: [l.R, l.R] })],
+    const runs: [Conv2dDirection, (cfg: Conv2dConfig) => void][] = [
+      ["forward", (variant) => conv2dForward(x, w, { ...geo, variant })],
+      [
+        "backwardInput",
+        (variant) => conv2dBackwardInput(gy, w, { ...geo, variant, inputShape: x.shape }),
+      ],
+      [
+        "backwardWeight",
+        (variant) => conv2dBackwardWeight(x, gy, { ...geo, variant, kernelSize: [l.R, l.R] }),
+      ],
     ];
-    for (const [direction, fn] of runs) {
-      const t0 = performance.now();
-      e.scope(fn);
-      await e.sync();
-      const firstMs = performance.now() - t0;
-      const t = await timer.time(fn, { warmup: 1, runs: options.runs ?? (options.quick ? 3 : 5) });
-      const cfg = chooseConfig(e, direction, g, options.variant);
-      const variant = cfg.variant + (cfg.tiles ? JSON.stringify(cfg.tiles) : "");
-      rows.push({
-        label: l.label,
-        direction,
-        ms: t.median,
-        gflops: flops / t.median / 1e6,
-        variant,
-        firstMs,
-      });
+    for (const [direction, run] of runs) {
+      const chosen = chooseConfig(e, direction, g, options.variant);
+      const alt: Conv2dConfig | null = options.variant || !winogradApplies(g)
+        ? null
+        : chosen.variant === "winograd"
+        ? { variant: e.gpu.software ? "blocked" : "tiled" }
+        : { variant: "winograd" };
+      const timed: ConvBenchRow[] = [];
+      for (const cfg of alt ? [chosen, alt] : [chosen]) {
+        const fn = () => run(cfg);
+        const t0 = performance.now();
+        e.scope(fn);
+        await e.sync();
+        const firstMs = performance.now() - t0;
+        const t = await timer.time(fn, {
+          warmup: 1,
+          runs: options.runs ?? (options.quick ? 3 : 5),
+        });
+        timed.push({
+          label: l.label,
+          direction,
+          ms: t.median,
+          gflops: flops / t.median / 1e6,
+          variant: cfg.variant + (cfg.tiles ? JSON.stringify(cfg.tiles) : ""),
+          firstMs,
+          alternative: cfg !== chosen,
+          speedup: null,
+        });
+      }
+      const wino = timed.find((r) => r.variant === "winograd");
+      const direct = timed.find((r) => r.variant !== "winograd");
+      if (wino && direct) wino.speedup = direct.ms / wino.ms;
+      rows.push(...timed);
     }
     for (const t of [x, w, gy]) t.dispose();
   }
@@ -127,14 +159,16 @@ export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<C
 /** Rows as a fixed-width table. */
 export function formatConvRows(rows: ConvBenchRow[]): string {
   const head = `${"shape".padEnd(24)} ${"direction".padEnd(15)} ${"ms".padStart(9)} ${
-    "GFLOP/s".padStart(8)
-  } ${"first ms".padStart(9)}  variant`;
+    "eff GF/s".padStart(8)
+  } ${"first ms".padStart(9)} ${"×direct".padStart(7)}  variant`;
   return [
     head,
     ...rows.map((r) =>
       `${r.label.padEnd(24)} ${r.direction.padEnd(15)} ${r.ms.toFixed(2).padStart(9)} ${
         r.gflops.toFixed(2).padStart(8)
-      } ${r.firstMs.toFixed(0).padStart(9)}  ${r.variant}`
+      } ${r.firstMs.toFixed(0).padStart(9)} ${
+        (r.speedup?.toFixed(2) ?? "").padStart(7)
+      }  ${r.variant}${r.alternative ? " (not chosen)" : ""}`
     ),
   ].join("\n");
 }
@@ -144,6 +178,7 @@ if (import.meta.main) {
     const i = Deno.args.indexOf(`--${name}`);
     return i >= 0 ? Deno.args[i + 1] : undefined;
   };
+  setConv2dMode((arg("conv") ?? "auto") as Conv2dMode);
   const e = await Engine.create();
   console.log(`adapter: ${e.gpu.name}${e.gpu.software ? " (software)" : ""}`);
   const rows = await benchConv(e, {

@@ -19,6 +19,8 @@ Options:
   --step-batch N     batch of the whole-model steps (default: --batch on a hardware adapter;
                      on a software adapter 8, or 1 with --quick: one resnet18a training step
                      at batch 125 is ~0.4 TFLOP)
+  --conv MODE        direct | winograd | auto (default): the conv2d algorithm of every row; the
+                     conv rows also time the other algorithm of each 3×3 stride-1 shape
   --json FILE        write every figure to FILE
   --compare FILE     print each figure's ratio to an earlier --json FILE (same run, same machine)
   --vs tfjs          also time resnet18a's training step in TensorFlow.js (webgpu backend) on
@@ -36,6 +38,7 @@ export interface Flags {
   json: string | null;
   compare: string | null;
   vsTfjs: boolean;
+  conv: "direct" | "winograd" | "auto";
 }
 
 function usageError(message: string): never {
@@ -66,6 +69,7 @@ export function parseFlags(args: string[]): Flags {
         json: { type: "string" },
         compare: { type: "string" },
         vs: { type: "string" },
+        conv: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -79,7 +83,12 @@ export function parseFlags(args: string[]): Flags {
   if (values.vs !== undefined && values.vs !== "tfjs") {
     usageError(`--vs knows only "tfjs", got "${values.vs}"`);
   }
+  const conv = values.conv ?? "auto";
+  if (conv !== "direct" && conv !== "winograd" && conv !== "auto") {
+    usageError(`--conv must be direct, winograd or auto, got "${conv}"`);
+  }
   return {
+    conv,
     quick: values.quick ?? false,
     filter: (values.filter ?? "").toLowerCase(),
     batch: positiveInt("batch", values.batch),

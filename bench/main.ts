@@ -14,6 +14,7 @@ import {
 import { timerFor } from "./timing.ts";
 import { adapterSection, benchCeilings, type Ceilings } from "./ceilings.ts";
 import { benchConv, CONV_LAYERS } from "./conv_bench.ts";
+import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { benchLayers } from "./layers_bench.ts";
 import { benchOps } from "./ops_bench.ts";
 import { benchSteps } from "./step_bench.ts";
@@ -76,6 +77,7 @@ function frac(value: unknown, ceiling: number | null | undefined): number | null
 
 async function main(): Promise<number> {
   const flags = parseFlags(Deno.args);
+  setConv2dMode(flags.conv);
   const before = flags.compare ? await readBenchFile(flags.compare) : null;
   const started = performance.now();
   const engine = await Engine.create();
@@ -134,18 +136,26 @@ async function main(): Promise<number> {
         title: `Convolutions, batch ${batch} (${
           subset ? "--quick: 4 of the" : "every"
         } distinct shape${subset ? "s" : ""} of resnet18a and WRN-16-8)`,
-        columns: [MS, { key: "gflops", label: "GFLOP/s", better: "higher" }, FRAC, {
-          key: "variant",
-          label: "variant",
-        }],
+        columns: [MS, { key: "gflops", label: "eff GFLOP/s", better: "higher" }, FRAC, {
+          key: "speedup",
+          label: "×direct",
+          digits: 2,
+          better: "higher",
+        }, { key: "variant", label: "variant" }],
         rows: rows.map((r): Row => ({
-          name: `${r.label} ${r.direction}`,
+          name: `${r.label} ${r.direction}${r.alternative ? ` [${r.variant}]` : ""}`,
           ms: r.ms,
           gflops: r.gflops,
           frac: frac(r.gflops, c?.gflops),
+          speedup: r.speedup,
           variant: r.variant,
         })).filter((r) => want(r.name)),
-        notes: ["of ceiling: GFLOP/s over the matmul ceiling"],
+        notes: [
+          "of ceiling: GFLOP/s over the matmul ceiling; eff GFLOP/s: direct-convolution FLOPs " +
+          "over the time, whatever the algorithm",
+          "[variant] rows: the algorithm conv2d does not choose there, timed beside the chosen " +
+          `one (--conv ${flags.conv}); ×direct: direct ms over Winograd ms`,
+        ],
       };
     });
   }

@@ -10,6 +10,7 @@ import { summary } from "../models/summary.ts";
 import { resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
 import { train } from "../engine/train/trainer.ts";
+import { type Conv2dMode, setConv2dMode } from "../engine/ops/conv2d/mod.ts";
 import { duration, mistakesTable, perClassTable } from "../engine/train/format.ts";
 import { type Recipe, type RecipeName, RECIPES } from "./recipes.ts";
 
@@ -29,6 +30,8 @@ export interface TrainFlags {
   width: number;
   depth: number;
   dropout: number;
+  /** Convolution algorithm: direct kernels, Winograd on 3×3 stride-1 layers, or measured (auto). */
+  conv?: Conv2dMode;
 }
 
 /** The usage text of a recipe's task. */
@@ -52,6 +55,8 @@ ${r.description}
   --resume F       continue from a checkpoint written by the same settings
   --metrics F      append one JSON object per epoch to F
   --quiet          no adapter, model or progress lines
+  --conv MODE      direct | winograd (F(2×2,3×3) on every 3×3 stride-1 layer) | auto (default:
+                   Winograd where it measured faster on this kind of adapter)
 ${model}
   --help           this text`;
 }
@@ -85,6 +90,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       width: { type: "string" },
       depth: { type: "string" },
       dropout: { type: "string" },
+      conv: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -101,6 +107,10 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
   if (!(dropout >= 0 && dropout < 1)) {
     throw new RangeError(`--dropout must be in [0, 1), got "${values.dropout}"`);
   }
+  const conv = values.conv ?? "auto";
+  if (conv !== "direct" && conv !== "winograd" && conv !== "auto") {
+    throw new RangeError(`--conv must be direct, winograd or auto, got "${conv}"`);
+  }
   return {
     recipe: r,
     epochs: int("epochs", values.epochs, 1) ?? r.epochs,
@@ -116,11 +126,13 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     width: int("width", values.width, 1) ?? r.width,
     depth,
     dropout,
+    conv,
   };
 }
 
 /** Runs a recipe with parsed flags; returns the process exit code. */
 export async function runRecipe(f: TrainFlags): Promise<number> {
+  setConv2dMode(f.conv ?? "auto");
   const engine = await Engine.create();
   try {
     return await runOn(engine, f);

@@ -1,8 +1,13 @@
 // Conv2d planning: geometry, tile defaults, and the variant choice per (adapter, direction, shape).
 import type { Engine } from "../../engine.ts";
 
-/** Kernel families: register-blocked without workgroup memory, or workgroup-memory tiles. */
-export type Conv2dVariant = "blocked" | "tiled";
+/**
+ * Kernel families: register-blocked without workgroup memory, workgroup-memory tiles, or
+ * Winograd F(2×2,3×3) (3×3 stride-1 layers only: see winograd.ts).
+ */
+export type Conv2dVariant = "blocked" | "tiled" | "winograd";
+/** Which algorithm conv2d may pick: direct kernels only, Winograd wherever it applies, or measured. */
+export type Conv2dMode = "direct" | "winograd" | "auto";
 /** The three GEMMs of a convolution. */
 export type Conv2dDirection = "forward" | "backwardInput" | "backwardWeight";
 /** A variant and optional tile overrides (WGSL override constants). */
@@ -36,23 +41,63 @@ export function conv2dKey(engine: Engine, dir: Conv2dDirection, g: ConvGeometry)
 }
 
 let forced: Conv2dVariant | null = null;
+let mode: Conv2dMode = "auto";
 
 /** Forces every conv2d dispatch to one variant (tests, benchmarks); null restores the choice. */
 export function forceConv2dVariant(variant: Conv2dVariant | null): void {
   forced = variant;
 }
 
-/** The config to run: forced, asked, tuned, else blocked on software adapters and tiled on GPUs. */
+/** Sets the algorithm mode (`--conv`): "direct", "winograd" or "auto" (the default). */
+export function setConv2dMode(m: Conv2dMode): void {
+  mode = m;
+}
+
+/** The current algorithm mode. */
+export function conv2dMode(): Conv2dMode {
+  return mode;
+}
+
+/** Whether Winograd F(2×2,3×3) computes this convolution: 3×3, stride 1, padding ≤ 2. */
+export function winogradApplies(g: ConvGeometry): boolean {
+  return g.R === 3 && g.S === 3 && g.stride === 1 && g.pad <= 2;
+}
+
+/**
+ * Where Winograd is the default without tuning: on software adapters, the 3×3 stride-1 shapes
+ * and directions measured faster than the blocked kernels there (README, Winograd section).
+ */
+export function winogradByDefault(engine: Engine, dir: Conv2dDirection, g: ConvGeometry): boolean {
+  return engine.gpu.software && winogradApplies(g) && defaultRule(dir, g);
+}
+
+function defaultRule(_dir: Conv2dDirection, g: ConvGeometry): boolean {
+  return g.C >= 16 && g.K >= 16;
+}
+
+/**
+ * The config to run: forced, asked, tuned, else the default (Winograd where it measured
+ * faster, else blocked on software adapters and tiled on GPUs); the mode filters Winograd in
+ * or out, and a Winograd ask on a shape it cannot compute falls back to the direct default.
+ */
 export function chooseConfig(
   engine: Engine,
   dir: Conv2dDirection,
   g: ConvGeometry,
   asked?: Conv2dConfig | Conv2dVariant,
 ): Conv2dConfig {
-  if (forced) return { variant: forced };
-  if (asked) return typeof asked === "string" ? { variant: asked } : asked;
-  return conv2dChoices.get(conv2dKey(engine, dir, g)) ??
-    { variant: engine.gpu.software ? "blocked" : "tiled" };
+  const direct: Conv2dConfig = { variant: engine.gpu.software ? "blocked" : "tiled" };
+  const wino = winogradApplies(g);
+  let cfg: Conv2dConfig;
+  if (forced) cfg = { variant: forced };
+  else if (asked) cfg = typeof asked === "string" ? { variant: asked } : asked;
+  else if (mode === "winograd" && wino) cfg = { variant: "winograd" };
+  else {
+    cfg = conv2dChoices.get(conv2dKey(engine, dir, g)) ??
+      (winogradByDefault(engine, dir, g) ? { variant: "winograd" } : direct);
+    if (mode === "direct" && cfg.variant === "winograd") cfg = direct;
+  }
+  return cfg.variant === "winograd" && !wino ? direct : cfg;
 }
 
 /** Rounds a up to a multiple of b. */

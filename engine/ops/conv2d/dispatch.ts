@@ -12,6 +12,12 @@ import {
   up,
 } from "./choice.ts";
 import { gatherSource, weightSource } from "./codegen.ts";
+import {
+  winogradBackwardInput,
+  winogradBackwardWeight,
+  winogradFilters,
+  winogradForward,
+} from "./winograd.ts";
 import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
 import tiledCode from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };
 import tiledWeightCode from "../../../kernels/conv2d/tiled_weight.wgsl" with { type: "text" };
@@ -187,28 +193,52 @@ function runGather(
   wt.dispose();
 }
 
-/** Records y = conv(x, w) (+ bias) into a new tensor [N, K, P, Q]. */
+/**
+ * Records y = conv(x, w) (+ bias) into a new tensor [N, K, P, Q]. With Winograd and `saved`,
+ * the backward-input filter transform is left in saved.ub for the same step's backward.
+ */
 export function runForward(
   x: Tensor,
   w: Tensor,
   bias: Tensor | null,
   g: ConvGeometry,
   cfg: Conv2dConfig,
+  saved?: { ub?: Tensor },
 ): Tensor {
   const e = x.engine;
+  if (cfg.variant === "winograd") {
+    const f = winogradFilters(w);
+    const y = winogradForward(x, f, bias, g);
+    f.uf.dispose();
+    if (saved) saved.ub = f.ub;
+    else f.ub.dispose();
+    return y;
+  }
   const y = e.tensor([g.N, g.K, g.P, g.Q]);
   runGather(e, cfg, g, forwardGather(g), { x, w, bias, y });
   return y;
 }
 
-/** Records gx = dL/dx [N, C, H, W] from gy [N, K, P, Q]: one gather per stride class. */
+/**
+ * Records gx = dL/dx [N, C, H, W] from gy [N, K, P, Q]: one gather per stride class, or
+ * Winograd (over `ub` from the forward when given, else a fresh filter transform).
+ */
 export function runBackwardInput(
   gy: Tensor,
   w: Tensor,
   g: ConvGeometry,
   cfg: Conv2dConfig,
+  ub?: Tensor,
 ): Tensor {
   const e = gy.engine;
+  if (cfg.variant === "winograd") {
+    if (ub && !ub.disposed) return winogradBackwardInput(gy, { uf: ub, ub }, g);
+    const f = winogradFilters(w);
+    f.uf.dispose();
+    const gx = winogradBackwardInput(gy, f, g);
+    f.ub.dispose();
+    return gx;
+  }
   const gx = e.tensor([g.N, g.C, g.H, g.W]);
   const classes = backwardGathers(g);
   if (classes.some((q) => q.NU * q.NV === 0)) e.fill(gx, 0);
@@ -225,6 +255,7 @@ export function runBackwardWeight(
   g: ConvGeometry,
   cfg: Conv2dConfig,
 ): Tensor {
+  if (cfg.variant === "winograd") return winogradBackwardWeight(x, gy, g);
   const e = x.engine;
   const gw = e.tensor([g.K, g.C, g.R, g.S]);
   const tiled = cfg.variant === "tiled";

@@ -8,7 +8,14 @@ import {
 } from "./choice.ts";
 import { runBackwardInput, runBackwardWeight, runBiasGrad, runForward } from "./dispatch.ts";
 
-export { type Conv2dConfig, type Conv2dVariant, forceConv2dVariant } from "./choice.ts";
+export {
+  type Conv2dConfig,
+  type Conv2dMode,
+  conv2dMode,
+  type Conv2dVariant,
+  forceConv2dVariant,
+  setConv2dMode,
+} from "./choice.ts";
 
 /** Options of {@linkcode conv2d}. */
 export interface Conv2dOptions {
@@ -71,7 +78,7 @@ export function conv2dGeometry(
 export function conv2dForward(
   x: Tensor,
   w: Tensor,
-  options: RawConv2dOptions & { bias?: Tensor | null } = {},
+  options: RawConv2dOptions & { bias?: Tensor | null; saved?: { ub?: Tensor } } = {},
 ): Tensor {
   const g = conv2dGeometry(
     "conv2dForward",
@@ -84,7 +91,8 @@ export function conv2dForward(
   if (bias && (bias.size !== g.K || bias.dtype !== "f32")) {
     throw new RangeError(`conv2dForward: bias must be f32 [${g.K}], got ${bias}`);
   }
-  return runForward(x, w, bias, g, chooseConfig(x.engine, "forward", g, options.variant));
+  const cfg = chooseConfig(x.engine, "forward", g, options.variant);
+  return runForward(x, w, bias, g, cfg, options.saved);
 }
 
 /** Raw backward-input kernel: dL/dx [N,C,H,W] from gy [N,K,P,Q] and w [K,C,R,S]. */
@@ -144,13 +152,24 @@ function checkGy(op: string, gy: Tensor, g: ConvGeometry): void {
 export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
   const stride = options.stride ?? 1, padding = options.padding ?? 0;
   const bias = options.bias ?? null;
-  const y = conv2dForward(x, w, { stride, padding, bias });
   const e = x.engine;
+  const g = conv2dGeometry(
+    "conv2dForward",
+    dims("conv2dForward", x, "x"),
+    dims("conv2dForward", w, "w"),
+    stride,
+    padding,
+  );
+  // A Winograd forward leaves the flipped filter transform for a Winograd backward-input.
+  const saved: { ub?: Tensor } = {};
+  const keep = e.gradEnabled && x.requiresGrad &&
+    chooseConfig(e, "backwardInput", g).variant === "winograd";
+  const y = conv2dForward(x, w, { stride, padding, bias, saved: keep ? saved : undefined });
   const inputs = bias ? [x, w, bias] : [x, w];
   e.record(inputs, y, (gy) => {
-    const g = conv2dGeometry("conv2d", x.shape, w.shape, stride, padding);
+    const gi = chooseConfig(e, "backwardInput", g);
     return [
-      x.requiresGrad ? runBackwardInput(gy, w, g, chooseConfig(e, "backwardInput", g)) : null,
+      x.requiresGrad ? runBackwardInput(gy, w, g, gi, saved.ub) : null,
       w.requiresGrad ? runBackwardWeight(x, gy, g, chooseConfig(e, "backwardWeight", g)) : null,
       bias?.requiresGrad ? runBiasGrad(gy) : null,
     ];

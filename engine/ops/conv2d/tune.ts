@@ -1,7 +1,14 @@
 // Measures the conv2d kernel variants on given shapes and remembers the fastest per shape.
 import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
-import { conv2dChoices, type Conv2dConfig, type Conv2dDirection, conv2dKey } from "./choice.ts";
+import {
+  conv2dChoices,
+  type Conv2dConfig,
+  type Conv2dDirection,
+  conv2dKey,
+  conv2dMode,
+  winogradApplies,
+} from "./choice.ts";
 import { runBackwardInput, runBackwardWeight, runForward } from "./dispatch.ts";
 import { conv2dGeometry } from "./mod.ts";
 
@@ -30,11 +37,15 @@ export interface TuneResult {
   ms: { config: Conv2dConfig; ms: number }[];
 }
 
-/** Default candidates: register-blocked (two tile shapes) and workgroup-memory tiles. */
+/**
+ * Default candidates: register-blocked (two tile shapes), workgroup-memory tiles and
+ * Winograd (tried only on 3×3 stride-1 shapes, and not with --conv direct).
+ */
 export const TUNE_CANDIDATES: Conv2dConfig[] = [
   { variant: "blocked" },
   { variant: "blocked", tiles: { TM: 4, TP: 4, TQ: 4, TK: 4, TC: 2 } },
   { variant: "tiled" },
+  { variant: "winograd" },
 ];
 
 function random(e: Engine, shape: readonly number[]): Tensor {
@@ -82,7 +93,10 @@ export async function tuneConv2d(
         else runBackwardWeight(x, gy, g, cfg);
       };
       const ms: TuneResult["ms"] = [];
-      for (const config of candidates) {
+      const usable = candidates.filter((c) =>
+        c.variant !== "winograd" || (winogradApplies(g) && conv2dMode() !== "direct")
+      );
+      for (const config of usable) {
         await wallMs(e, run(config));
         const samples: number[] = [];
         for (let r = 0; r < (options.runs ?? 3); r++) samples.push(await wallMs(e, run(config)));

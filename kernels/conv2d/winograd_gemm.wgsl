@@ -1,0 +1,50 @@
+// Winograd F(2×2,3×3) batched GEMM: for each of the 16 transformed positions ξ (and split-K
+// chunk s), Out[s][ξ][m][n] = Σ_{l in chunk s} A[ξ][l][m] · B[ξ][l][n].
+// Forward: A = transformed filters U [16][C][Kp], B = transformed input tiles V [16][C][Tp].
+// Backward-input: A = flipped, transposed U [16][K][Cp], B = transformed gy tiles.
+// Backward-weight: A = A-transformed gy tiles [16][T][Kp], B = V [16][T][Cp] (split over T).
+// Legend: L reduced length, Mp rows of A padded to the block TM, N4 = vec4 columns of B and Out,
+// M rows stored, chunk = l per split.
+//
+// TEMPLATE: engine/ops/conv2d/winograd_codegen.ts replaces the "@generated" lines with
+// straight-line code for a TM × 4·RN4 block (as kernels/matmul_vec4.wgsl): rows come from the
+// workgroup id, so every A load is one uniform vec4 load; lane l takes vec4 columns
+// col0 + j·WG, so the lanes' B loads are adjacent. Per l: TM/4 + RN4 loads, TM·RN4 vec4 FMAs.
+
+override WG: u32 = 8u;
+// @generated constants: TM (rows per invocation, multiple of 4), RN4 (vec4 columns)
+
+struct Gemm {
+  L: u32, Mp4: u32, N4: u32, M: u32,
+  chunk: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;         // [16][L][Mp/4]
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;         // [16][L][N4]
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>; // [S][16][M][N4]
+@group(0) @binding(3) var<uniform> gm: Gemm;
+
+fn put(base: u32, m: u32, col: u32, v: vec4<f32>) {
+  if (m < gm.M && col < gm.N4) { out[base + m * gm.N4 + col] = v; }
+}
+
+@compute @workgroup_size(WG)
+fn winogradGemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let xi = wid.z % 16u;
+  let s = wid.z / 16u;
+  let m0 = wid.y * TM;
+  let col0 = wid.x * WG * RN4 + lid;
+  if (col0 >= gm.N4) { return; }
+  let l0 = s * gm.chunk;
+  let l1 = min(gm.L, l0 + gm.chunk);
+  let abase = xi * gm.L * gm.Mp4 + m0 / 4u;
+  let bbase = xi * gm.L * gm.N4;
+  // @generated setup: cb_j = column col0 + j·WG (clamped), acc_i_j = 0
+  for (var l = l0; l < l1; l++) {
+    let ar = abase + l * gm.Mp4;
+    let br = bbase + l * gm.N4;
+    // @generated body: a_q = A[l][m0 + 4q..]; b_j = B[l][cb_j]; acc_i_j += a_{i/4}[i%4]·b_j
+  }
+  let obase = wid.z * gm.M * gm.N4;
+  // @generated store: put(obase, m0 + i, col0 + j·WG, acc_i_j)
+}

@@ -1,0 +1,136 @@
+// Winograd F(2×2,3×3) conv2d: every direction vs the float64 reference on odd sizes and a
+// recipe-like shape (worst relative error written per test), the tape path, and the choice.
+import { assert, assertEquals } from "./assert.ts";
+import { gpuTest, randn } from "./helpers.ts";
+import type { Engine } from "../engine/engine.ts";
+import {
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  setConv2dMode,
+} from "../engine/ops/conv2d/mod.ts";
+import { chooseConfig, winogradApplies } from "../engine/ops/conv2d/choice.ts";
+import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
+import {
+  conv2dBackwardInputRef,
+  conv2dBackwardWeightRef,
+  conv2dRef,
+  convOut,
+  type ConvShape,
+} from "./reference/conv2d.ts";
+
+/** max |got − want| / max |want|: the error relative to the output's scale. */
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < want.length; i++) {
+    d = Math.max(d, Math.abs(got[i] - want[i]));
+    m = Math.max(m, Math.abs(want[i]));
+  }
+  return got.length === want.length ? d / m : Infinity;
+}
+
+function check(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
+  const r = relErr(got, want);
+  console.log("RELERR", what, r.toExponential(2));
+  assert(r <= tol, `${what}: worst relative error ${r.toExponential(2)} > ${tol}`);
+}
+
+const label = (s: ConvShape) => `${s.N}x${s.C}x${s.H}x${s.W} → ${s.K} p${s.padding}`;
+
+/** Runs the three raw Winograd directions on s and checks each within its tolerance. */
+async function checkShape(e: Engine, s: ConvShape, seed: number, tol: number[]) {
+  const { P, Q } = convOut(s);
+  const xd = randn(s.N * s.C * s.H * s.W, seed), wd = randn(s.K * s.C * 9, seed + 1);
+  const bd = randn(s.K, seed + 2), gd = randn(s.N * s.K * P * Q, seed + 3);
+  const x = e.upload(xd, [s.N, s.C, s.H, s.W]), w = e.upload(wd, [s.K, s.C, 3, 3]);
+  const b = e.upload(bd, [s.K]), gy = e.upload(gd, [s.N, s.K, P, Q]);
+  const geo = { stride: 1, padding: s.padding, variant: "winograd" as const };
+  const y = conv2dForward(x, w, { ...geo, bias: b });
+  const gx = conv2dBackwardInput(gy, w, { ...geo, inputShape: x.shape });
+  const gw = conv2dBackwardWeight(x, gy, { ...geo, kernelSize: [3, 3] });
+  check(`forward ${label(s)}`, await y.read(), conv2dRef(s, xd, wd, bd), tol[0]);
+  check(`dx ${label(s)}`, await gx.read(), conv2dBackwardInputRef(s, gd, wd), tol[1]);
+  check(`dw ${label(s)}`, await gw.read(), conv2dBackwardWeightRef(s, xd, gd), tol[2]);
+  for (const t of [x, w, b, gy, y, gx, gw]) t.dispose();
+}
+
+const odd = (N: number, C: number, H: number, W: number, K: number, padding: number) => ({
+  N,
+  C,
+  H,
+  W,
+  K,
+  R: 3,
+  S: 3,
+  stride: 1,
+  padding,
+});
+
+gpuTest("winograd: batch 3, 7×7, 3 → 5 channels, padding 1, every direction", async (e) => {
+  // measured worst relative error: forward 1.65e-7, dx 1.45e-7, dw 4.31e-7
+  await checkShape(e, odd(3, 3, 7, 7, 5, 1), 10, [2e-7, 2e-7, 5e-7]);
+});
+
+gpuTest("winograd: batch 3, 9×9, 5 → 3 channels, padding 1, every direction", async (e) => {
+  // measured worst relative error: forward 1.03e-7, dx 1.66e-7, dw 2.29e-7
+  await checkShape(e, odd(3, 5, 9, 9, 3, 1), 20, [2e-7, 2e-7, 3e-7]);
+});
+
+gpuTest(
+  "winograd: batch 3, 9×7, 5 → 5, padding 0 and 7×9 padding 2, every direction",
+  async (e) => {
+    // measured worst relative error (forward, dx, dw): p0 1.44e-7, 1.93e-7, 2.13e-7;
+    // p2 1.77e-7, 1.91e-7, 2.11e-7
+    await checkShape(e, odd(3, 5, 9, 7, 5, 0), 30, [2e-7, 2.5e-7, 2.5e-7]);
+    await checkShape(e, odd(3, 5, 7, 9, 5, 2), 40, [2e-7, 2.5e-7, 2.5e-7]);
+  },
+);
+
+gpuTest("winograd: recipe-like 2×64×16×16 → 64, padding 1, every direction", async (e) => {
+  // measured worst relative error: forward 3.09e-7, dx 3.71e-7, dw 3.13e-7
+  await checkShape(e, odd(2, 64, 16, 16, 64, 1), 50, [4e-7, 4e-7, 4e-7]);
+});
+
+gpuTest(
+  "winograd through the tape: forward's filter transform reused by backward-input",
+  async (e) => {
+    const s = odd(3, 5, 9, 9, 5, 1);
+    const xd = randn(3 * 5 * 81, 60), wd = randn(5 * 5 * 9, 61), rd = randn(3 * 5 * 81, 62);
+    setConv2dMode("winograd");
+    try {
+      const x = e.upload(xd, [3, 5, 9, 9]), w = e.upload(wd, [5, 5, 3, 3]);
+      x.requiresGrad = w.requiresGrad = true;
+      const y = conv2d(x, w, { padding: 1 });
+      e.tape.backward(y, e.upload(rd, y.shape));
+      // measured worst relative error: y 1.63e-7, dx 1.49e-7, dw 2.30e-7
+      check("tape y", await y.read(), conv2dRef(s, xd, wd), 2e-7);
+      check("tape dx", await x.grad!.read(), conv2dBackwardInputRef(s, rd, wd), 2e-7);
+      check("tape dw", await w.grad!.read(), conv2dBackwardWeightRef(s, xd, rd), 3e-7);
+    } finally {
+      setConv2dMode("auto");
+    }
+  },
+);
+
+gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => {
+  const g3 = conv2dGeometry("t", [8, 64, 32, 32], [64, 64, 3, 3], 1, 1);
+  const s2 = conv2dGeometry("t", [8, 64, 32, 32], [64, 64, 3, 3], 2, 1);
+  const k1 = conv2dGeometry("t", [8, 64, 32, 32], [64, 64, 1, 1], 1, 0);
+  assert(winogradApplies(g3) && !winogradApplies(s2) && !winogradApplies(k1));
+  const direct = e.gpu.software ? "blocked" : "tiled";
+  try {
+    setConv2dMode("winograd");
+    for (const d of ["forward", "backwardInput", "backwardWeight"] as const) {
+      assertEquals(chooseConfig(e, d, g3).variant, "winograd");
+      assertEquals(chooseConfig(e, d, s2).variant, direct);
+    }
+    setConv2dMode("direct");
+    assertEquals(chooseConfig(e, "forward", g3).variant, direct);
+    assertEquals(chooseConfig(e, "forward", g3, "winograd").variant, "winograd", "asked wins");
+    assertEquals(chooseConfig(e, "forward", k1, "winograd").variant, direct, "falls back");
+  } finally {
+    setConv2dMode("auto");
+  }
+  return Promise.resolve();
+});
