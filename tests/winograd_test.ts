@@ -125,6 +125,14 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
       assertEquals(chooseConfig(e, d, g3).variant, "winograd");
       assertEquals(chooseConfig(e, d, s2).variant, direct);
     }
+    setConv2dMode("auto");
+    const wide = conv2dGeometry("t", [8, 128, 16, 16], [128, 128, 3, 3], 1, 1);
+    const tiny = conv2dGeometry("t", [8, 512, 4, 4], [512, 512, 3, 3], 1, 1);
+    const soft = e.gpu.software;
+    assertEquals(chooseConfig(e, "forward", g3).variant, direct, "64 channels stay direct");
+    assertEquals(chooseConfig(e, "forward", wide).variant, soft ? "winograd" : direct);
+    assertEquals(chooseConfig(e, "backwardInput", tiny).variant, direct, "4×4 planes");
+    assertEquals(chooseConfig(e, "backwardWeight", tiny).variant, soft ? "winograd" : direct);
     setConv2dMode("direct");
     assertEquals(chooseConfig(e, "forward", g3).variant, direct);
     assertEquals(chooseConfig(e, "forward", g3, "winograd").variant, "winograd", "asked wins");

@@ -65,14 +65,13 @@ export function winogradApplies(g: ConvGeometry): boolean {
 
 /**
  * Where Winograd is the default without tuning: on software adapters, the 3×3 stride-1 shapes
- * and directions measured faster than the blocked kernels there (README, Winograd section).
+ * with at least 128 input and output channels (all three directions; the forward and
+ * backward-input only on planes of 8×8 and more), where one lavapipe run measured it 1.05–3.3×
+ * the blocked kernels (README, Winograd section). Narrower layers keep the direct kernels.
  */
 export function winogradByDefault(engine: Engine, dir: Conv2dDirection, g: ConvGeometry): boolean {
-  return engine.gpu.software && winogradApplies(g) && defaultRule(dir, g);
-}
-
-function defaultRule(_dir: Conv2dDirection, g: ConvGeometry): boolean {
-  return g.C >= 16 && g.K >= 16;
+  if (!engine.gpu.software || !winogradApplies(g) || g.C < 128 || g.K < 128) return false;
+  return dir === "backwardWeight" || g.P * g.Q >= 64;
 }
 
 /**
