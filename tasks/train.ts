@@ -21,6 +21,7 @@ export interface TrainFlags {
   testLimit: number | null;
   batch: number;
   data?: string;
+  noDownload: boolean;
   seed: number;
   checkpoint: string;
   resume?: string;
@@ -47,6 +48,7 @@ ${r.description}
   --test-limit N   test on the first N test images (default: all 10,000)
   --batch N        training batch size (default 125; test batches are 1,000)
   --data PATH      CIFAR-10 folder or cifar-10-binary.tar.gz (default $CIFAR10_DIR or data/)
+  --no-download    never download CIFAR-10 (offline machines): without local data, say what to do
   --seed N         seed of initialisation, data order, augmentation and dropout (default 0)
   --checkpoint F   checkpoint written every epoch and on Ctrl-C (default runs/${name}.safetensors)
   --resume F       continue from a checkpoint written by the same settings
@@ -77,6 +79,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       "test-limit": { type: "string" },
       batch: { type: "string" },
       data: { type: "string" },
+      "no-download": { type: "boolean" },
       seed: { type: "string" },
       checkpoint: { type: "string" },
       resume: { type: "string" },
@@ -108,6 +111,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     testLimit: int("test-limit", values["test-limit"], 1) ?? null,
     batch: int("batch", values.batch, 1) ?? 125,
     data: values.data,
+    noDownload: values["no-download"] ?? false,
     seed: int("seed", values.seed, 0) ?? 0,
     checkpoint: values.checkpoint ?? `runs/${name}.safetensors`,
     resume: values.resume,
@@ -134,7 +138,12 @@ async function runOn(engine: Engine, f: TrainFlags): Promise<number> {
   const r = f.recipe;
   const say = (line: string) => f.quiet || console.log(line);
   say(describeGpu(engine.gpu));
-  const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
+  const d = await cifar10({
+    dir: f.data,
+    extractTo: "data",
+    noDownload: f.noDownload,
+    log: say,
+  });
   const n = Math.min(f.limit ?? d.n, d.n);
   const nTest = Math.min(f.testLimit ?? d.nTest, d.nTest);
   const stats = meanStd(d.x, n);
