@@ -222,7 +222,13 @@ export async function extractArchive(
   try {
     await unpack(archive, staging, source);
     if (here) await Deno.rename(dir, retired);
-    await Deno.rename(staging, dir);
+    try {
+      await Deno.rename(staging, dir);
+    } catch (e) {
+      // Another process extracted the same archive meanwhile: use its folder.
+      const now = await readManifest(dir);
+      if (now?.md5 !== source.md5 || !(await filesIntact(dir, now))) throw e;
+    }
     await syncDir(root);
   } finally {
     await Deno.remove(staging, { recursive: true }).catch(() => {});

@@ -94,6 +94,9 @@ async function fromFolder(source: string, o: SourceOptions, extractTo: string): 
 async function fromSource(source: string, o: SourceOptions): Promise<string> {
   const log = o.log ?? ((s: string) => console.error(s));
   if (/^https?:\/\//i.test(source)) {
+    if (o.noDownload) {
+      throw new Error(`Cannot download ${source}: downloading is off (--no-download)`);
+    }
     const dir = o.extractTo ?? ((await writable("data")) ? "data" : cacheDir());
     const archive = await downloadArchive(source, { dir, md5: o.md5, log, terminal: o.terminal });
     return extractArchive(archive, { extractTo: o.extractTo ?? dir, log });
@@ -130,11 +133,13 @@ export async function resolveData(o: SourceOptions): Promise<string> {
     );
   }
   const log = o.log ?? ((s: string) => console.error(s));
+  const existed = (await stat("data")) !== null;
   const dir = await here();
   let archive: string;
   try {
     archive = await downloadArchive(url, { dir, md5, log, terminal: o.terminal });
   } catch (e) {
+    if (!existed) await Deno.remove("data").catch(() => {}); // only if still empty
     throw new Error(`${(e as Error).message} (to use a local copy, ${FLAGS})`, { cause: e });
   }
   return extractArchive(archive, { extractTo: o.extractTo ?? dir, log });

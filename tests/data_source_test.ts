@@ -121,6 +121,11 @@ Deno.test("extraction removes dead processes' staging folders and temp files fir
         assertEquals(await labels("a.tar.gz"), Array.from(a.s.y));
       });
       assertEquals(names("data"), [FOLDER, `${ARCHIVE}.tmp-${Deno.pid}`].sort());
+      // Two extractions of one archive at once into one folder: both get the data, no litter.
+      await Deno.remove(`data/${FOLDER}`, { recursive: true });
+      const both = await Promise.all([labels("a.tar.gz"), labels("a.tar.gz")]);
+      assertEquals(both, [Array.from(a.s.y), Array.from(a.s.y)]);
+      assertEquals(names("data"), [FOLDER, `${ARCHIVE}.tmp-${Deno.pid}`].sort());
     })
   );
 });

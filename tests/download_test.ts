@@ -124,12 +124,14 @@ Deno.test({
               "downloading is off (--no-download)",
             );
             for (const part of [url, "--data", "CIFAR10_DIR"]) assert(e.message.includes(part));
+            const e1 = cifar10({ ...opts, dir: url, noDownload: true });
+            await assertRejects(() => e1, Error, `Cannot download ${url}: downloading is off`);
             assertEquals(names("."), []);
             // A failed download keeps its cause and says how to use a local copy.
             const bad = { ...opts, url: url.replace("/good/", "/drop/") };
             const e2 = await assertRejects(() => cifar10(bad), Error, "Cannot download");
             assert(e2.message.includes("--data PATH"), e2.message);
-            assertEquals(names("data"), []);
+            assertEquals(names("."), [], "not even an empty ./data is left");
             // Online: downloaded into ./data, checked, extracted, read; then found there.
             const d = await cifar10(opts);
             assertEquals([d.dir, Array.from(d.y)], [`data/${FOLDER}`, Array.from(a.s.y)]);
