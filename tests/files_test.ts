@@ -151,8 +151,10 @@ Deno.test({
         killed.kill("SIGKILL");
         assertEquals((await killed.status).signal, "SIGKILL");
         assertEquals(await Deno.readTextFile(target), "old"); // the killed write changed nothing
-        assert(await processAlive(live.pid), "the live writer is alive");
-        assert(!(await processAlive(killed.pid)), "the killed writer is dead");
+        for (const method of ["auto", "tools"] as const) { // /proc, and kill -0 as on macOS
+          assert(await processAlive(live.pid, method), `${method}: the live writer is alive`);
+          assert(!(await processAlive(killed.pid, method)), `${method}: the killed one is dead`);
+        }
         const removed = await removeStale(dir);
         assertEquals(removed, [`${target}.tmp-${killed.pid}`]);
         assertEquals(names(dir), ["ckpt.bin", `live.bin.tmp-${live.pid}`]); // live one kept
