@@ -196,6 +196,7 @@ export async function extractArchive(
   const about = describeArchive(source.size, source.md5);
   const root = options.extractTo ?? cacheDir();
   const dir = join(root, FOLDER);
+  await removeStale(root).catch(() => {}); // litter of killed runs; cleaning is not essential
   const old = await readManifest(dir);
   if (old && old.size === source.size && old.md5 === source.md5 && await filesIntact(dir, old)) {
     log(`CIFAR-10: using ${dir}, extracted from ${archive} (${about})`);
@@ -212,7 +213,6 @@ export async function extractArchive(
   }
   try {
     await Deno.mkdir(root, { recursive: true });
-    await removeStale(root);
   } catch (e) {
     throw new Error(`Cannot extract ${archive}: cannot use ${root} (${(e as Error).message})`);
   }

@@ -13,6 +13,7 @@ import {
   readManifest,
 } from "./archive.ts";
 import { downloadArchive } from "./download.ts";
+import { removeStale } from "../engine/files.ts";
 
 /** Where to find the data and what to do when it is not there (part of `Cifar10Options`). */
 export interface SourceOptions {
@@ -122,7 +123,10 @@ export async function resolveData(o: SourceOptions): Promise<string> {
   const local = (await missingFiles(join("data", FOLDER))).length === 0 ||
     (await stat(join("data", ARCHIVE)))?.isFile;
   const here = async () => (await writable("data")) ? "data" : cacheDir();
-  if (local) return fromFolder("data", o, o.extractTo ?? (await here()));
+  if (local) {
+    await removeStale("data").catch(() => {}); // litter of killed runs; not essential
+    return fromFolder("data", o, o.extractTo ?? (await here()));
+  }
   const url = o.url ?? CIFAR10_URL;
   const md5 = o.md5 ?? CIFAR10_MD5;
   if (o.noDownload) {

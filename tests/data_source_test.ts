@@ -121,6 +121,14 @@ Deno.test("extraction removes dead processes' staging folders and temp files fir
         assertEquals(await labels("a.tar.gz"), Array.from(a.s.y));
       });
       assertEquals(names("data"), [FOLDER, `${ARCHIVE}.tmp-${Deno.pid}`].sort());
+      // Reusing the extraction (or the default ./data) cleans up too.
+      await Deno.writeTextFile(`data/x.tmp-${dead.pid}`, "half");
+      await labels("a.tar.gz");
+      await Deno.writeTextFile(`data/y.tmp-${dead.pid}`, "half");
+      await withEnv({ CIFAR10_DIR: undefined }, async () => {
+        await cifar10({ recordsPerFile: R, noDownload: true, log: () => {} });
+      });
+      assertEquals(names("data"), [FOLDER, `${ARCHIVE}.tmp-${Deno.pid}`].sort());
       // Two extractions of one archive at once into one folder: both get the data, no litter.
       await Deno.remove(`data/${FOLDER}`, { recursive: true });
       const both = await Promise.all([labels("a.tar.gz"), labels("a.tar.gz")]);
