@@ -10,7 +10,7 @@ function names(dir: string): string[] {
 }
 
 /** Serves `good` in 8 chunks at /good/…, other bytes at /wrong/…, half of it then a closed
- * connection at /drop/…, and 404 elsewhere. */
+ * connection at /drop/…, 1000 bytes then silence at /stall/…, and 404 elsewhere. */
 function serve(good: Uint8Array<ArrayBuffer>) {
   const chunked = (bytes: Uint8Array<ArrayBuffer>, upTo: number) => {
     const step = Math.ceil(bytes.length / 8);
@@ -34,6 +34,12 @@ function serve(good: Uint8Array<ArrayBuffer>) {
     if (path.startsWith("/drop/")) {
       return new Response(chunked(good, good.length >> 1), { headers: length });
     }
+    if (path.startsWith("/stall/")) { // one chunk, then silence
+      return new Response(
+        new ReadableStream({ start: (c) => c.enqueue(good.slice(0, 1000)) }),
+        { headers: length },
+      );
+    }
     return new Response("no such file", { status: 404, statusText: "Not Found" });
   });
 }
@@ -46,7 +52,8 @@ function closedPort(): number {
 }
 
 Deno.test({
-  name: "downloads: a good archive, a wrong file, a dropped connection, 404, refused; retry",
+  name:
+    "downloads: a good archive, a wrong file, a dropped or stalled connection, 404, refused; retry",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -74,6 +81,15 @@ Deno.test({
           assert(e.message.endsWith("nothing was kept"), e.message);
           assertEquals(names(`${tmp}/dl`), [], `${path}: nothing half-downloaded kept`);
         }
+        const stalled = downloadArchive(`${base}/stall/${ARCHIVE}`, {
+          dir: `${tmp}/dl`,
+          md5: a.md5,
+          idleTimeoutMs: 300,
+          log: () => {},
+        });
+        await assertRejects(() => stalled, Error, "after 1000 of");
+        await assertRejects(() => stalled, Error, "no data for 0.3 s");
+        assertEquals(names(`${tmp}/dl`), []);
         const port = closedPort();
         await assertRejects(
           () => downloadArchive(`http://127.0.0.1:${port}/${ARCHIVE}`, { dir: `${tmp}/dl` }),
