@@ -143,7 +143,8 @@ async function unpack(archive: string, staging: string, source: Manifest): Promi
   } catch (e) {
     if (e instanceof Error && e.message.startsWith(`Cannot extract ${archive}`)) throw e;
     throw new Error(
-      `Cannot extract ${archive}: the archive is unreadable or corrupt (${(e as Error).message})`,
+      `Cannot extract ${archive}: the archive (${source.size.toLocaleString("en-US")} bytes) is ` +
+        `unreadable or corrupt (${(e as Error).message})`,
     );
   }
   const lacking = FILES.filter((f) => !got.has(f));
