@@ -1,5 +1,5 @@
 // Before any GPU work: never replace another run's checkpoint by surprise, and vet a --resume file.
-import { readCheckpointMetadata } from "../models/checkpoint_file.ts";
+import { readCheckpointFile, readCheckpointMetadata } from "../models/checkpoint_file.ts";
 import { checkFormat, settingsDiff } from "../models/checkpoint.ts";
 import type { TrainPosition } from "../engine/train/interfaces.ts";
 import { UsageError } from "./output_paths.ts";
@@ -63,14 +63,10 @@ export async function vetResume(
   resume: string,
   settings: Record<string, unknown>,
 ): Promise<{ finished: boolean; position: TrainPosition }> {
-  let meta: Record<string, string> | null;
+  let meta: Record<string, string>;
   try {
-    meta = await readCheckpointMetadata(resume);
-  } catch (e) {
-    throw new UsageError(`Cannot resume from ${resume}: ${(e as Error).message}`);
-  }
-  if (meta === null) throw new UsageError(`Cannot resume from ${resume}: no such file`);
-  try {
+    // The whole file: truncation and corruption are found here, before any GPU work.
+    meta = (await readCheckpointFile(resume, "resume from")).metadata;
     checkFormat(meta, resume);
   } catch (e) {
     throw new UsageError((e as Error).message);

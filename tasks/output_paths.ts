@@ -19,7 +19,7 @@ async function kind(path: string): Promise<"file" | "dir" | "none" | "other"> {
     return s.isDirectory ? "dir" : s.isFile ? "file" : "other";
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return "none";
-    if (e instanceof Deno.errors.NotADirectory) return "other";
+    if (e instanceof Deno.errors.NotADirectory) return "none"; // its parent check says why
     throw e;
   }
 }

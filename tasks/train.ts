@@ -55,8 +55,8 @@ function sizes(f: TrainFlags, d: Cifar10): { n: number; nTest: number } {
 export async function runRecipe(f: TrainFlags): Promise<number> {
   const say = (line: string) => f.quiet || console.log(line);
   // Every output path, then the data, then the checkpoints: all before any GPU work.
-  await checkOutputPath("--checkpoint", f.checkpoint);
   if (f.metrics) await checkOutputPath("--metrics", f.metrics);
+  await checkOutputPath("--checkpoint", f.checkpoint);
   const d = await cifar10({ dir: f.data, extractTo: "data", noDownload: f.noDownload, log: say });
   const { n, nTest } = sizes(f, d);
   const settings = runSettings(f, n, nTest);
