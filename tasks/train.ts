@@ -57,7 +57,7 @@ export async function runRecipe(f: TrainFlags): Promise<number> {
   // Every output path, then the data, then the checkpoints: all before any GPU work.
   if (f.metrics) await checkOutputPath("--metrics", f.metrics);
   await checkOutputPath("--checkpoint", f.checkpoint);
-  const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
+  const d = await cifar10({ dir: f.data, extractTo: "data", noDownload: f.noDownload, log: say });
   const { n, nTest } = sizes(f, d);
   const settings = runSettings(f, n, nTest);
   if (f.resume) {
