@@ -1,6 +1,7 @@
 // Winograd F(2×2,3×3) conv2d: every direction vs the float64 reference on odd sizes and a
 // recipe-like shape (worst relative error written per test), the tape path, and the choice.
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { parseTrainFlags } from "../tasks/train_flags.ts";
 import { gpuTest, randn } from "./helpers.ts";
 import type { Engine } from "../engine/engine.ts";
 import {
@@ -141,4 +142,15 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
     setConv2dMode("auto");
   }
   return Promise.resolve();
+});
+
+Deno.test("--conv flag of the training tasks: the three modes, auto by default", () => {
+  const mode = (args: string[]) => {
+    const f = parseTrainFlags("wide", args);
+    return f === "help" ? "help" : f.conv;
+  };
+  assertEquals(mode([]), "auto");
+  assertEquals(mode(["--conv", "winograd"]), "winograd");
+  assertEquals(mode(["--conv", "direct"]), "direct");
+  assertThrows(() => mode(["--conv", "fft"]), Error, "--conv must be direct, winograd or auto");
 });

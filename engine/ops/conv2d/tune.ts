@@ -10,7 +10,7 @@ import {
   winogradApplies,
 } from "./choice.ts";
 import { runBackwardInput, runBackwardWeight, runForward } from "./dispatch.ts";
-import { conv2dGeometry } from "./mod.ts";
+import { conv2dGeometry } from "./geometry.ts";
 
 /** One convolution to tune: input and weight shapes and the geometry. */
 export interface TuneShape {

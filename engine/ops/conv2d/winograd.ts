@@ -3,7 +3,8 @@
 import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
 import { grid } from "../../grid.ts";
-import { type ConvGeometry, up } from "./choice.ts";
+import { up } from "./choice.ts";
+import type { ConvGeometry } from "./geometry.ts";
 import { winogradGemmSource } from "./winograd_codegen.ts";
 import tilesCode from "../../../kernels/conv2d/winograd_tiles.wgsl" with { type: "text" };
 import filterCode from "../../../kernels/conv2d/winograd_filter.wgsl" with { type: "text" };

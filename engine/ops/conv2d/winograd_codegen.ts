@@ -1,5 +1,5 @@
 // Straight-line WGSL for the Winograd batched GEMM (kernels/conv2d/winograd_gemm.wgsl).
-import type { KernelSource } from "../../kernel.ts";
+import { fillTemplate, type KernelSource } from "../../kernel.ts";
 import template from "../../../kernels/conv2d/winograd_gemm.wgsl" with { type: "text" };
 
 const cache = new Map<string, KernelSource>();
@@ -37,13 +37,6 @@ export function winogradGemmSource(TM: number, RN4: number): KernelSource {
     body,
     store,
   };
-  let code = template;
-  for (const [key, lines] of Object.entries(parts)) {
-    const marker = new RegExp(`^( *)// @generated ${key}.*$`, "m");
-    const m = code.match(marker);
-    if (!m) throw new Error(`${name}: template lacks "// @generated ${key}"`);
-    code = code.replace(marker, lines.map((l) => m[1] + l).join("\n"));
-  }
-  cache.set(name, src = { name, code });
+  cache.set(name, src = fillTemplate(name, template, parts));
   return src;
 }
