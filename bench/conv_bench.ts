@@ -15,6 +15,7 @@ import {
   type Conv2dConfig,
   type Conv2dDirection,
   type Conv2dMode,
+  isWinograd,
   setConv2dMode,
   winogradApplies,
 } from "../engine/ops/conv2d/choice.ts";
@@ -68,7 +69,7 @@ export interface ConvBenchRow {
   variant: string;
   /** The row of the algorithm conv2d does not choose here (the side-by-side comparison). */
   alternative: boolean;
-  /** Direct ms over Winograd ms on 3×3 stride-1 shapes (on the Winograd row), else null. */
+  /** Direct ms over Winograd ms on 3×3 stride-1 shapes (on the Winograd rows), else null. */
   speedup: number | null;
   /** Wall ms of the first call (pipeline compilation included). */
   firstMs: number;
@@ -118,13 +119,19 @@ export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<C
     ];
     for (const [direction, run] of runs) {
       const chosen = chooseConfig(e, direction, g, options.variant);
-      const alt: Conv2dConfig | null = options.variant || !winogradApplies(g)
-        ? null
-        : chosen.variant === "winograd"
-        ? { variant: e.gpu.software ? "blocked" : "tiled" }
-        : { variant: "winograd" };
+      // 3×3 stride 1: the chosen config, then the other algorithms (direct, F(2×2), F(4×4)).
+      const all: Conv2dConfig[] = [
+        { variant: e.gpu.software ? "blocked" : "tiled" },
+        { variant: "winograd" },
+        { variant: "winograd4" },
+      ];
+      const others = options.variant || !winogradApplies(g)
+        ? []
+        : all.filter((c) =>
+          isWinograd(c.variant) ? c.variant !== chosen.variant : isWinograd(chosen.variant)
+        );
       const timed: ConvBenchRow[] = [];
-      for (const cfg of alt ? [chosen, alt] : [chosen]) {
+      for (const cfg of [chosen, ...others]) {
         const fn = () => run(cfg);
         const t0 = performance.now();
         e.scope(fn);
@@ -145,9 +152,8 @@ export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<C
           speedup: null,
         });
       }
-      const wino = timed.find((r) => r.variant === "winograd");
-      const direct = timed.find((r) => r.variant !== "winograd");
-      if (wino && direct) wino.speedup = direct.ms / wino.ms;
+      const direct = timed.find((r) => !r.variant.startsWith("winograd"));
+      for (const r of timed) if (direct && r !== direct) r.speedup = direct.ms / r.ms;
       rows.push(...timed);
     }
     for (const t of [x, w, gy]) t.dispose();

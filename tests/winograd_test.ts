@@ -9,6 +9,7 @@ import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dForward,
+  forceConv2dVariant,
   setConv2dMode,
 } from "../engine/ops/conv2d/mod.ts";
 import { chooseConfig, winogradApplies } from "../engine/ops/conv2d/choice.ts";
@@ -33,20 +34,25 @@ function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 
 function check(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
   const r = relErr(got, want);
-  console.log("RELERR", what, r.toExponential(2));
   assert(r <= tol, `${what}: worst relative error ${r.toExponential(2)} > ${tol}`);
 }
 
 const label = (s: ConvShape) => `${s.N}x${s.C}x${s.H}x${s.W} → ${s.K} p${s.padding}`;
 
 /** Runs the three raw Winograd directions on s and checks each within its tolerance. */
-async function checkShape(e: Engine, s: ConvShape, seed: number, tol: number[]) {
+async function checkShape(
+  e: Engine,
+  s: ConvShape,
+  seed: number,
+  tol: number[],
+  variant: "winograd" | "winograd4" = "winograd",
+) {
   const { P, Q } = convOut(s);
   const xd = randn(s.N * s.C * s.H * s.W, seed), wd = randn(s.K * s.C * 9, seed + 1);
   const bd = randn(s.K, seed + 2), gd = randn(s.N * s.K * P * Q, seed + 3);
   const x = e.upload(xd, [s.N, s.C, s.H, s.W]), w = e.upload(wd, [s.K, s.C, 3, 3]);
   const b = e.upload(bd, [s.K]), gy = e.upload(gd, [s.N, s.K, P, Q]);
-  const geo = { stride: 1, padding: s.padding, variant: "winograd" as const };
+  const geo = { stride: 1, padding: s.padding, variant };
   const y = conv2dForward(x, w, { ...geo, bias: b });
   const gx = conv2dBackwardInput(gy, w, { ...geo, inputShape: x.shape });
   const gw = conv2dBackwardWeight(x, gy, { ...geo, kernelSize: [3, 3] });
@@ -69,28 +75,43 @@ const odd = (N: number, C: number, H: number, W: number, K: number, padding: num
 });
 
 gpuTest("winograd: batch 3, 7×7, 3 → 5 channels, padding 1, every direction", async (e) => {
-  // measured worst relative error: forward 1.65e-7, dx 1.45e-7, dw 4.31e-7
+  // measured worst relative error: forward 1.43e-7, dx 1.51e-7, dw 4.31e-7
   await checkShape(e, odd(3, 3, 7, 7, 5, 1), 10, [2e-7, 2e-7, 5e-7]);
 });
 
 gpuTest("winograd: batch 3, 9×9, 5 → 3 channels, padding 1, every direction", async (e) => {
-  // measured worst relative error: forward 1.03e-7, dx 1.66e-7, dw 2.29e-7
+  // measured worst relative error: forward 1.03e-7, dx 1.57e-7, dw 2.61e-7
   await checkShape(e, odd(3, 5, 9, 9, 3, 1), 20, [2e-7, 2e-7, 3e-7]);
 });
 
 gpuTest(
   "winograd: batch 3, 9×7, 5 → 5, padding 0 and 7×9 padding 2, every direction",
   async (e) => {
-    // measured worst relative error (forward, dx, dw): p0 1.44e-7, 1.93e-7, 2.13e-7;
-    // p2 1.77e-7, 1.91e-7, 2.11e-7
+    // measured worst relative error (forward, dx, dw): p0 1.85e-7, 1.93e-7, 2.33e-7;
+    // p2 1.89e-7, 1.81e-7, 1.94e-7
     await checkShape(e, odd(3, 5, 9, 7, 5, 0), 30, [2e-7, 2.5e-7, 2.5e-7]);
     await checkShape(e, odd(3, 5, 7, 9, 5, 2), 40, [2e-7, 2.5e-7, 2.5e-7]);
   },
 );
 
 gpuTest("winograd: recipe-like 2×64×16×16 → 64, padding 1, every direction", async (e) => {
-  // measured worst relative error: forward 3.09e-7, dx 3.71e-7, dw 3.13e-7
+  // measured worst relative error: forward 3.03e-7, dx 3.32e-7, dw 2.78e-7
   await checkShape(e, odd(2, 64, 16, 16, 64, 1), 50, [4e-7, 4e-7, 4e-7]);
+});
+
+gpuTest("winograd F(4×4,3×3): batch 3, 7×7 3 → 5 and 9×9 5 → 3, padding 1", async (e) => {
+  // measured worst relative error (forward, dx, dw): 7×7 1.06e-6, 1.62e-6, 1.84e-6;
+  // 9×9 1.13e-6, 2.08e-6, 1.38e-6
+  await checkShape(e, odd(3, 3, 7, 7, 5, 1), 10, [1.2e-6, 1.8e-6, 2e-6], "winograd4");
+  await checkShape(e, odd(3, 5, 9, 9, 3, 1), 20, [1.3e-6, 2.3e-6, 1.6e-6], "winograd4");
+});
+
+gpuTest("winograd F(4×4,3×3): padding 0 and 2, and recipe-like 2×64×16×16 → 64", async (e) => {
+  // measured worst relative error (forward, dx, dw): p0 1.36e-6, 1.63e-6, 1.11e-6;
+  // p2 1.77e-6, 1.11e-6, 1.70e-6; recipe-like 5.86e-6, 5.26e-6, 2.73e-6
+  await checkShape(e, odd(3, 5, 9, 7, 5, 0), 30, [1.5e-6, 1.8e-6, 1.3e-6], "winograd4");
+  await checkShape(e, odd(3, 5, 7, 9, 5, 2), 40, [2e-6, 1.3e-6, 1.9e-6], "winograd4");
+  await checkShape(e, odd(2, 64, 16, 16, 64, 1), 50, [6.5e-6, 6e-6, 3e-6], "winograd4");
 });
 
 gpuTest(
@@ -98,18 +119,33 @@ gpuTest(
   async (e) => {
     const s = odd(3, 5, 9, 9, 5, 1);
     const xd = randn(3 * 5 * 81, 60), wd = randn(5 * 5 * 9, 61), rd = randn(3 * 5 * 81, 62);
-    setConv2dMode("winograd");
-    try {
-      const x = e.upload(xd, [3, 5, 9, 9]), w = e.upload(wd, [5, 5, 3, 3]);
-      x.requiresGrad = w.requiresGrad = true;
-      const y = conv2d(x, w, { padding: 1 });
-      e.tape.backward(y, e.upload(rd, y.shape));
-      // measured worst relative error: y 1.63e-7, dx 1.49e-7, dw 2.30e-7
-      check("tape y", await y.read(), conv2dRef(s, xd, wd), 2e-7);
-      check("tape dx", await x.grad!.read(), conv2dBackwardInputRef(s, rd, wd), 2e-7);
-      check("tape dw", await w.grad!.read(), conv2dBackwardWeightRef(s, xd, rd), 3e-7);
-    } finally {
-      setConv2dMode("auto");
+    // measured worst relative error (y, dx, dw): F(2×2) 2.17e-7, 1.99e-7, 1.83e-7;
+    // F(4×4) 3.00e-6, 2.69e-6, 2.32e-6
+    const tols = { winograd: [2.5e-7, 2.2e-7, 2e-7], winograd4: [3.3e-6, 3e-6, 2.6e-6] };
+    for (const variant of ["winograd", "winograd4"] as const) {
+      forceConv2dVariant(variant);
+      try {
+        const x = e.upload(xd, [3, 5, 9, 9]), w = e.upload(wd, [5, 5, 3, 3]);
+        x.requiresGrad = w.requiresGrad = true;
+        const y = conv2d(x, w, { padding: 1 });
+        e.tape.backward(y, e.upload(rd, y.shape));
+        const tol = tols[variant];
+        check(`${variant} tape y`, await y.read(), conv2dRef(s, xd, wd), tol[0]);
+        check(
+          `${variant} tape dx`,
+          await x.grad!.read(),
+          conv2dBackwardInputRef(s, rd, wd),
+          tol[1],
+        );
+        check(
+          `${variant} tape dw`,
+          await w.grad!.read(),
+          conv2dBackwardWeightRef(s, xd, rd),
+          tol[2],
+        );
+      } finally {
+        forceConv2dVariant(null);
+      }
     }
   },
 );

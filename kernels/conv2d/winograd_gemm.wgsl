@@ -1,8 +1,8 @@
-// Winograd F(2×2,3×3) batched GEMM: for each of the 16 transformed positions ξ (and split-K
-// chunk s), Out[s][ξ][m][n] = Σ_{l in chunk s} A[ξ][l][m] · B[ξ][l][n].
-// Forward: A = transformed filters U [16][C][Kp], B = transformed input tiles V [16][C][Tp].
-// Backward-input: A = flipped, transposed U [16][K][Cp], B = transformed gy tiles.
-// Backward-weight: A = A-transformed gy tiles [16][T][Kp], B = V [16][T][Cp] (split over T).
+// Winograd F(m×m,3×3) batched GEMM: for each of the NX = (m + 2)² transformed positions ξ (and
+// split-K chunk s), Out[s][ξ][m][n] = Σ_{l in chunk s} A[ξ][l][m] · B[ξ][l][n].
+// Forward: A = transformed filters U [NX][C][Kp], B = transformed input tiles V [NX][C][Tp].
+// Backward-input: A = flipped, transposed U [NX][K][Cp], B = transformed gy tiles.
+// Backward-weight: A = A-transformed gy tiles [NX][T][Kp], B = V [NX][T][Cp] (split over T).
 // Legend: L reduced length, Mp rows of A padded to the block TM, N4 = vec4 columns of B and Out,
 // M rows stored, chunk = l per split.
 //
@@ -16,12 +16,12 @@ override WG: u32 = 8u;
 
 struct Gemm {
   L: u32, Mp4: u32, N4: u32, M: u32,
-  chunk: u32,
+  chunk: u32, NX: u32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;         // [16][L][Mp/4]
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;         // [16][L][N4]
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>; // [S][16][M][N4]
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;         // [NX][L][Mp/4]
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;         // [NX][L][N4]
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>; // [S][NX][M][N4]
 @group(0) @binding(3) var<uniform> gm: Gemm;
 
 fn put(base: u32, m: u32, col: u32, v: vec4<f32>) {
@@ -30,8 +30,8 @@ fn put(base: u32, m: u32, col: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn winogradGemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let xi = wid.z % 16u;
-  let s = wid.z / 16u;
+  let xi = wid.z % gm.NX;
+  let s = wid.z / gm.NX;
   let m0 = wid.y * TM;
   let col0 = wid.x * WG * RN4 + lid;
   if (col0 >= gm.N4) { return; }

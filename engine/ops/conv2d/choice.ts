@@ -4,9 +4,10 @@ import type { ConvGeometry } from "./geometry.ts";
 
 /**
  * Kernel families: register-blocked without workgroup memory, workgroup-memory tiles, or
- * Winograd F(2×2,3×3) (3×3 stride-1 layers only: see winograd.ts).
+ * Winograd F(2×2,3×3) ("winograd") or F(4×4,3×3) ("winograd4"), 3×3 stride-1 layers only
+ * (see winograd.ts).
  */
-export type Conv2dVariant = "blocked" | "tiled" | "winograd";
+export type Conv2dVariant = "blocked" | "tiled" | "winograd" | "winograd4";
 /** Which algorithm conv2d may pick: direct kernels only, Winograd wherever it applies, or measured. */
 export type Conv2dMode = "direct" | "winograd" | "auto";
 /** The three GEMMs of a convolution. */
@@ -44,7 +45,12 @@ export function conv2dMode(): Conv2dMode {
   return mode;
 }
 
-/** Whether Winograd F(2×2,3×3) computes this convolution: 3×3, stride 1, padding ≤ 2. */
+/** Whether a variant is one of the Winograd ones. */
+export function isWinograd(v: Conv2dVariant): boolean {
+  return v === "winograd" || v === "winograd4";
+}
+
+/** Whether Winograd (either tile size) computes this convolution: 3×3, stride 1, padding ≤ 2. */
 export function winogradApplies(g: ConvGeometry): boolean {
   return g.R === 3 && g.S === 3 && g.stride === 1 && g.pad <= 2;
 }
@@ -76,13 +82,15 @@ export function chooseConfig(
   let cfg: Conv2dConfig;
   if (forced) cfg = { variant: forced };
   else if (asked) cfg = typeof asked === "string" ? { variant: asked } : asked;
-  else if (mode === "winograd" && wino) cfg = { variant: "winograd" };
-  else {
+  else if (mode === "winograd" && wino) {
+    const tuned = conv2dChoices.get(conv2dKey(engine, dir, g));
+    cfg = tuned && isWinograd(tuned.variant) ? tuned : { variant: "winograd" };
+  } else {
     cfg = conv2dChoices.get(conv2dKey(engine, dir, g)) ??
       (winogradByDefault(engine, dir, g) ? { variant: "winograd" } : direct);
-    if (mode === "direct" && cfg.variant === "winograd") cfg = direct;
+    if (mode === "direct" && isWinograd(cfg.variant)) cfg = direct;
   }
-  return cfg.variant === "winograd" && !wino ? direct : cfg;
+  return isWinograd(cfg.variant) && !wino ? direct : cfg;
 }
 
 /** Rounds a up to a multiple of b. */

@@ -11,7 +11,19 @@ import {
   winogradBackwardWeight,
   winogradFilters,
   winogradForward,
+  type WinogradTile,
 } from "./winograd.ts";
+
+/** The Winograd tile size of a variant, or 0 for the direct kernels. */
+function tileOf(cfg: Conv2dConfig): WinogradTile | 0 {
+  return cfg.variant === "winograd" ? 2 : cfg.variant === "winograd4" ? 4 : 0;
+}
+
+/** The backward-input filter transform a Winograd forward leaves for the same step. */
+export interface SavedFilters {
+  ub?: Tensor;
+  m?: WinogradTile;
+}
 import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
 import tiledCode from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };
 import tiledWeightCode from "../../../kernels/conv2d/tiled_weight.wgsl" with { type: "text" };
@@ -189,7 +201,7 @@ function runGather(
 
 /**
  * Records y = conv(x, w) (+ bias) into a new tensor [N, K, P, Q]. With Winograd and `saved`,
- * the backward-input filter transform is left in saved.ub for the same step's backward.
+ * the backward-input filter transform is left in `saved` for the same step's backward.
  */
 export function runForward(
   x: Tensor,
@@ -197,14 +209,15 @@ export function runForward(
   bias: Tensor | null,
   g: ConvGeometry,
   cfg: Conv2dConfig,
-  saved?: { ub?: Tensor },
+  saved?: SavedFilters,
 ): Tensor {
   const e = x.engine;
-  if (cfg.variant === "winograd") {
-    const f = winogradFilters(w);
+  const m = tileOf(cfg);
+  if (m) {
+    const f = winogradFilters(w, m);
     const y = winogradForward(x, f, bias, g);
     f.uf.dispose();
-    if (saved) saved.ub = f.ub;
+    if (saved) Object.assign(saved, { ub: f.ub, m });
     else f.ub.dispose();
     return y;
   }
@@ -215,19 +228,21 @@ export function runForward(
 
 /**
  * Records gx = dL/dx [N, C, H, W] from gy [N, K, P, Q]: one gather per stride class, or
- * Winograd (over `ub` from the forward when given, else a fresh filter transform).
+ * Winograd (over the forward's `saved` transform when it has this tile size, else a fresh one).
  */
 export function runBackwardInput(
   gy: Tensor,
   w: Tensor,
   g: ConvGeometry,
   cfg: Conv2dConfig,
-  ub?: Tensor,
+  saved?: SavedFilters,
 ): Tensor {
   const e = gy.engine;
-  if (cfg.variant === "winograd") {
-    if (ub && !ub.disposed) return winogradBackwardInput(gy, { uf: ub, ub }, g);
-    const f = winogradFilters(w);
+  const m = tileOf(cfg);
+  if (m) {
+    const ub = saved?.m === m ? saved.ub : undefined;
+    if (ub && !ub.disposed) return winogradBackwardInput(gy, { m, uf: ub, ub }, g);
+    const f = winogradFilters(w, m);
     f.uf.dispose();
     const gx = winogradBackwardInput(gy, f, g);
     f.ub.dispose();
@@ -249,7 +264,8 @@ export function runBackwardWeight(
   g: ConvGeometry,
   cfg: Conv2dConfig,
 ): Tensor {
-  if (cfg.variant === "winograd") return winogradBackwardWeight(x, gy, g);
+  const m = tileOf(cfg);
+  if (m) return winogradBackwardWeight(x, gy, g, m);
   const e = x.engine;
   const gw = e.tensor([g.K, g.C, g.R, g.S]);
   const tiled = cfg.variant === "tiled";

@@ -1,8 +1,14 @@
 // 2-D convolution (NCHW, zero padding, optional bias) with its gradients on the tape.
 import type { Tensor } from "../../tensor.ts";
-import { chooseConfig, type Conv2dConfig, type Conv2dVariant } from "./choice.ts";
+import { chooseConfig, type Conv2dConfig, type Conv2dVariant, isWinograd } from "./choice.ts";
 import { conv2dGeometry, type ConvGeometry } from "./geometry.ts";
-import { runBackwardInput, runBackwardWeight, runBiasGrad, runForward } from "./dispatch.ts";
+import {
+  runBackwardInput,
+  runBackwardWeight,
+  runBiasGrad,
+  runForward,
+  type SavedFilters,
+} from "./dispatch.ts";
 
 export {
   type Conv2dConfig,
@@ -42,7 +48,7 @@ function dims(op: string, t: Tensor, what: string): number[] {
 export function conv2dForward(
   x: Tensor,
   w: Tensor,
-  options: RawConv2dOptions & { bias?: Tensor | null; saved?: { ub?: Tensor } } = {},
+  options: RawConv2dOptions & { bias?: Tensor | null; saved?: SavedFilters } = {},
 ): Tensor {
   const g = conv2dGeometry(
     "conv2dForward",
@@ -125,15 +131,15 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
     padding,
   );
   // A Winograd forward leaves the flipped filter transform for a Winograd backward-input.
-  const saved: { ub?: Tensor } = {};
+  const saved: SavedFilters = {};
   const keep = e.gradEnabled && x.requiresGrad &&
-    chooseConfig(e, "backwardInput", g).variant === "winograd";
+    isWinograd(chooseConfig(e, "backwardInput", g).variant);
   const y = conv2dForward(x, w, { stride, padding, bias, saved: keep ? saved : undefined });
   const inputs = bias ? [x, w, bias] : [x, w];
   e.record(inputs, y, (gy) => {
     const gi = chooseConfig(e, "backwardInput", g);
     return [
-      x.requiresGrad ? runBackwardInput(gy, w, g, gi, saved.ub) : null,
+      x.requiresGrad ? runBackwardInput(gy, w, g, gi, saved) : null,
       w.requiresGrad ? runBackwardWeight(x, gy, g, chooseConfig(e, "backwardWeight", g)) : null,
       bias?.requiresGrad ? runBiasGrad(gy) : null,
     ];

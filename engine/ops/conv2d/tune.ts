@@ -7,6 +7,7 @@ import {
   type Conv2dDirection,
   conv2dKey,
   conv2dMode,
+  isWinograd,
   winogradApplies,
 } from "./choice.ts";
 import { runBackwardInput, runBackwardWeight, runForward } from "./dispatch.ts";
@@ -39,13 +40,15 @@ export interface TuneResult {
 
 /**
  * Default candidates: register-blocked (two tile shapes), workgroup-memory tiles and
- * Winograd (tried only on 3×3 stride-1 shapes, and not with --conv direct).
+ * Winograd F(2×2,3×3) and F(4×4,3×3) (tried only on 3×3 stride-1 shapes, and not with
+ * --conv direct).
  */
 export const TUNE_CANDIDATES: Conv2dConfig[] = [
   { variant: "blocked" },
   { variant: "blocked", tiles: { TM: 4, TP: 4, TQ: 4, TK: 4, TC: 2 } },
   { variant: "tiled" },
   { variant: "winograd" },
+  { variant: "winograd4" },
 ];
 
 function random(e: Engine, shape: readonly number[]): Tensor {
@@ -94,7 +97,7 @@ export async function tuneConv2d(
       };
       const ms: TuneResult["ms"] = [];
       const usable = candidates.filter((c) =>
-        c.variant !== "winograd" || (winogradApplies(g) && conv2dMode() !== "direct")
+        !isWinograd(c.variant) || (winogradApplies(g) && conv2dMode() !== "direct")
       );
       for (const config of usable) {
         await wallMs(e, run(config));

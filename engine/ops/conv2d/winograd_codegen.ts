@@ -1,6 +1,10 @@
-// Straight-line WGSL for the Winograd batched GEMM (kernels/conv2d/winograd_gemm.wgsl).
+// Straight-line WGSL for the Winograd kernels: the batched GEMM and, per tile size m, the tile
+// and filter transforms (kernels/conv2d/winograd_*.wgsl templates).
 import { fillTemplate, type KernelSource } from "../../kernel.ts";
 import template from "../../../kernels/conv2d/winograd_gemm.wgsl" with { type: "text" };
+import tilesTemplate from "../../../kernels/conv2d/winograd_tiles.wgsl" with { type: "text" };
+import filterTemplate from "../../../kernels/conv2d/winograd_filter.wgsl" with { type: "text" };
+import { sandwich, transpose, winogradMatrices } from "./winograd_matrices.ts";
 
 const cache = new Map<string, KernelSource>();
 
@@ -38,5 +42,107 @@ export function winogradGemmSource(TM: number, RN4: number): KernelSource {
     store,
   };
   cache.set(name, src = fillTemplate(name, template, parts));
+  return src;
+}
+
+function constantsOf(m: 2 | 4): string[] {
+  const a = m + 2;
+  return [`const MT = ${m}u;`, `const ALPHA = ${a}u;`, `const NX = ${a * a}u;`];
+}
+
+/** kernels/conv2d/winograd_tiles.wgsl written out for F(m×m,3×3). */
+export function winogradTilesSource(m: 2 | 4): KernelSource {
+  const name = `conv2d/winograd_tiles.wgsl[m=${m}]`;
+  let src = cache.get(name);
+  if (src) return src;
+  const { alpha: al, BT, AT } = winogradMatrices(m);
+  const A = transpose(AT);
+  const comp = ["x", "y", "z", "w"];
+  const load = (grad: boolean) => {
+    const n = grad ? m : al;
+    const lines: string[] = [];
+    for (let q = 0; q < 4; q++) {
+      lines.push(`let g${q} = origin(sl.x + ${q}u * sl.z, sl.y + ${q}u * sl.w);`);
+      lines.push(`let pl${q} = u32(g${q}.x);`, `let ok${q} = g${q}.w == 1;`);
+      for (let a = 0; a < n; a++) {
+        for (let b = 0; b < n; b++) {
+          lines.push(`let d${q}_${a}_${b} = at(pl${q}, g${q}.y + ${a}, g${q}.z + ${b});`);
+        }
+      }
+      lines.push(
+        ...sandwich(
+          grad ? A : BT,
+          (a, b) => `d${q}_${a}_${b}`,
+          (i, j) => `v${q}_${i}_${j}`,
+          `s${q}_`,
+        ),
+      );
+    }
+    for (let i = 0; i < al; i++) {
+      for (let j = 0; j < al; j++) {
+        const v = [0, 1, 2, 3].map((q) => `select(0.0, v${q}_${i}_${j}, ok${q})`);
+        lines.push(`dst[o + ${i * al + j}u * s] = vec4(${v.join(", ")});`);
+      }
+    }
+    return lines;
+  };
+  const output: string[] = [];
+  for (let x = 0; x < al * al; x++) output.push(`let mv${x} = mres[o + ${x}u * s];`);
+  for (let q = 0; q < 4; q++) {
+    output.push(`if (t + ${q}u < fp.T) {`);
+    output.push(
+      `  let tq = t + ${q}u;`,
+      `  let tx = tq % fp.TW;`,
+      `  let ty = (tq / fp.TW) % fp.TH;`,
+      `  let n = fp.n0 + tq / (fp.TW * fp.TH);`,
+      `  let op = (n * fp.K + k) * fp.P * fp.Q;`,
+    );
+    const body = sandwich(AT, (a, b) => `mv${a * al + b}.${comp[q]}`, (i, j) => `y${i}_${j}`, "r");
+    output.push(...body.map((l) => "  " + l));
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        output.push(`  put(op, MT * ty, MT * tx, ${i}u, ${j}u, y${i}_${j} + bk);`);
+      }
+    }
+    output.push("}");
+  }
+  src = fillTemplate(name, tilesTemplate, {
+    constants: constantsOf(m),
+    input: load(false),
+    grad: load(true),
+    output,
+  });
+  cache.set(name, src);
+  return src;
+}
+
+/** kernels/conv2d/winograd_filter.wgsl written out for F(m×m,3×3). */
+export function winogradFilterSource(m: 2 | 4): KernelSource {
+  const name = `conv2d/winograd_filter.wgsl[m=${m}]`;
+  let src = cache.get(name);
+  if (src) return src;
+  const { alpha: al, G } = winogradMatrices(m);
+  const filter: string[] = [];
+  for (let r = 0; r < 3; r++) {
+    for (let s = 0; s < 3; s++) filter.push(`let g${r}_${s} = w[o + ${3 * r + s}u];`);
+  }
+  filter.push(...sandwich(G, (a, b) => `g${a}_${b}`, (i, j) => `u${i}_${j}`, "p"));
+  filter.push(...sandwich(G, (a, b) => `g${2 - a}_${2 - b}`, (i, j) => `f${i}_${j}`, "q"));
+  for (let i = 0; i < al; i++) {
+    for (let j = 0; j < al; j++) {
+      filter.push(`uf[${i * al + j}u * sf + oF] = u${i}_${j};`);
+      filter.push(`ub[${i * al + j}u * sb + oB] = f${i}_${j};`);
+    }
+  }
+  const fold: string[] = [];
+  for (let i = 0; i < al; i++) {
+    for (let j = 0; j < al; j++) fold.push(`let e${i}_${j} = du[o + ${i * al + j}u * s];`);
+  }
+  fold.push(...sandwich(transpose(G), (a, b) => `e${a}_${b}`, (r, s) => `w${r}_${s}`, "p"));
+  for (let r = 0; r < 3; r++) {
+    for (let s = 0; s < 3; s++) fold.push(`gw[q + ${3 * r + s}u] = w${r}_${s};`);
+  }
+  src = fillTemplate(name, filterTemplate, { constants: constantsOf(m), filter, fold });
+  cache.set(name, src);
   return src;
 }
