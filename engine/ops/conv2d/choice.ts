@@ -56,14 +56,27 @@ export function winogradApplies(g: ConvGeometry): boolean {
 }
 
 /**
- * Where Winograd is the default without tuning: on software adapters, the 3×3 stride-1 shapes
- * with at least 128 input and output channels (all three directions; the forward and
- * backward-input only on planes of 8×8 and more), where one lavapipe run measured it 1.05–3.3×
- * the blocked kernels (README, Winograd section). Narrower layers keep the direct kernels.
+ * The Winograd variant used without tuning, or null for the direct kernels: on software
+ * adapters, what one idle-ish lavapipe run of `bench/conv_bench.ts` (batch 32, README) measured
+ * fastest per direction and plane size. F(4×4) wins wherever a plane holds enough 4×4 tiles
+ * (forward and backward-input 1.6–3.1× on 16² and 32², backward-weight 1.75–5.5× everywhere);
+ * on 4×4 planes a batch has one tile per image and F(2×2) is better; backward-input with
+ * fewer than 32 output channels, and backward-weight of narrow layers, stay direct. Hardware
+ * adapters keep the direct kernels until measured there (`tuneConv2d`).
  */
-export function winogradByDefault(engine: Engine, dir: Conv2dDirection, g: ConvGeometry): boolean {
-  if (!engine.gpu.software || !winogradApplies(g) || g.C < 128 || g.K < 128) return false;
-  return dir === "backwardWeight" || g.P * g.Q >= 64;
+export function winogradByDefault(
+  engine: Engine,
+  dir: Conv2dDirection,
+  g: ConvGeometry,
+): Conv2dVariant | null {
+  if (!engine.gpu.software || !winogradApplies(g)) return null;
+  const plane = g.P * g.Q;
+  if (dir === "forward") return plane >= 64 ? "winograd4" : g.C >= 16 ? "winograd" : null;
+  if (dir === "backwardInput") {
+    if (g.C < 32 || g.K < 16) return null;
+    return plane >= 256 ? "winograd4" : "winograd";
+  }
+  return g.C >= 32 && g.K >= 32 ? "winograd4" : null;
 }
 
 /**
@@ -84,10 +97,11 @@ export function chooseConfig(
   else if (asked) cfg = typeof asked === "string" ? { variant: asked } : asked;
   else if (mode === "winograd" && wino) {
     const tuned = conv2dChoices.get(conv2dKey(engine, dir, g));
-    cfg = tuned && isWinograd(tuned.variant) ? tuned : { variant: "winograd" };
+    const fallback = winogradByDefault(engine, dir, g) ?? "winograd";
+    cfg = tuned && isWinograd(tuned.variant) ? tuned : { variant: fallback };
   } else {
-    cfg = conv2dChoices.get(conv2dKey(engine, dir, g)) ??
-      (winogradByDefault(engine, dir, g) ? { variant: "winograd" } : direct);
+    const wv = winogradByDefault(engine, dir, g);
+    cfg = conv2dChoices.get(conv2dKey(engine, dir, g)) ?? (wv ? { variant: wv } : direct);
     if (mode === "direct" && isWinograd(cfg.variant)) cfg = direct;
   }
   return isWinograd(cfg.variant) && !wino ? direct : cfg;
