@@ -171,8 +171,10 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
     // Software adapters: the measured defaults; hardware: direct until tuned.
     assertEquals(pick("forward", g3), soft ? "winograd4" : direct);
     assertEquals(pick("backwardWeight", g3), soft ? "winograd4" : direct);
-    assertEquals(pick("forward", tiny), soft ? "winograd" : direct, "4×4 planes: F(2×2)");
-    assertEquals(pick("backwardInput", tiny), soft ? "winograd" : direct);
+    // 8 images of 4×4: 8 F(4×4) tiles, 32 F(2×2) tiles
+    assertEquals(pick("forward", tiny), direct, "too few tiles");
+    assertEquals(pick("backwardInput", tiny), direct);
+    assertEquals(pick("backwardWeight", tiny), soft ? "winograd" : direct, "32 F(2×2) tiles");
     assertEquals(pick("backwardInput", narrow), direct, "16 output channels of dx");
     assertEquals(pick("backwardWeight", narrow), direct);
     setConv2dMode("direct");

@@ -57,12 +57,12 @@ export function winogradApplies(g: ConvGeometry): boolean {
 
 /**
  * The Winograd variant used without tuning, or null for the direct kernels: on software
- * adapters, what one idle-ish lavapipe run of `bench/conv_bench.ts` (batch 32, README) measured
- * fastest per direction and plane size. F(4×4) wins wherever a plane holds enough 4×4 tiles
- * (forward and backward-input 1.6–3.1× on 16² and 32², backward-weight 1.75–5.5× everywhere);
- * on 4×4 planes a batch has one tile per image and F(2×2) is better; backward-input with
- * fewer than 32 output channels, and backward-weight of narrow layers, stay direct. Hardware
- * adapters keep the direct kernels until measured there (`tuneConv2d`).
+ * adapters, what lavapipe runs of `bench/conv_bench.ts` (batch 8 and 32, README) measured
+ * fastest. What counts is the batch's number of tiles T_m = N·⌈P/m⌉·⌈Q/m⌉: the GEMMs run
+ * 128 tiles per workgroup, so with fewer the lanes idle. F(4×4) wins with T₄ ≥ 128 (forward
+ * and backward-input 1.6–3.1×, backward-weight ≥ 32 tiles 1.4–5.5×); F(2×2) takes over below;
+ * backward-input with fewer than 32 output channels and backward-weight of narrow layers stay
+ * direct. Hardware adapters keep the direct kernels until measured there (`tuneConv2d`).
  */
 export function winogradByDefault(
   engine: Engine,
@@ -70,13 +70,12 @@ export function winogradByDefault(
   g: ConvGeometry,
 ): Conv2dVariant | null {
   if (!engine.gpu.software || !winogradApplies(g)) return null;
-  const plane = g.P * g.Q;
-  if (dir === "forward") return plane >= 64 ? "winograd4" : g.C >= 16 ? "winograd" : null;
-  if (dir === "backwardInput") {
-    if (g.C < 32 || g.K < 16) return null;
-    return plane >= 256 ? "winograd4" : "winograd";
-  }
-  return g.C >= 32 && g.K >= 32 ? "winograd4" : null;
+  const tiles = (m: number) => g.N * Math.ceil(g.P / m) * Math.ceil(g.Q / m);
+  const pick = (t4: number, t2: number) =>
+    tiles(4) >= t4 ? "winograd4" : tiles(2) >= t2 ? "winograd" : null;
+  if (dir === "forward") return pick(128, 128);
+  if (dir === "backwardInput") return g.C >= 32 && g.K >= 16 ? pick(128, 512) : null;
+  return g.C >= 32 && g.K >= 32 ? pick(32, 32) : null;
 }
 
 /**
