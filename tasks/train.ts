@@ -12,6 +12,7 @@ import { widenet } from "../models/widenet.ts";
 import { train } from "../engine/train/trainer.ts";
 import { duration, mistakesTable, perClassTable } from "../engine/train/format.ts";
 import { type Recipe, type RecipeName, RECIPES } from "./recipes.ts";
+import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
 
 /** Parsed flags of a training run. */
 export interface TrainFlags {
@@ -50,7 +51,8 @@ ${r.description}
   --seed N         seed of initialisation, data order, augmentation and dropout (default 0)
   --checkpoint F   checkpoint written every epoch and on Ctrl-C (default runs/${name}.safetensors)
   --resume F       continue from a checkpoint written by the same settings
-  --metrics F      append one JSON object per epoch to F
+  --metrics F      append one JSON object per epoch to F (default: the checkpoint's name .jsonl);
+                   the report page (.html beside the checkpoint) is rewritten after each epoch
   --quiet          no adapter, model or progress lines
 ${model}
   --help           this text`;
@@ -171,6 +173,32 @@ async function runOn(engine: Engine, f: TrainFlags): Promise<number> {
     }), testing on ${nTest.toLocaleString("en-US")}, batch ${f.batch}, ${f.epochs} epochs`,
   );
   const model = module(engine, spec, { seed: f.seed });
+  const report = besideCheckpoint(f.checkpoint, ".html");
+  const recorder = new RunRecorder(f.metrics ?? besideCheckpoint(f.checkpoint, ".jsonl"), report, {
+    run: {
+      task: `train:${r.name}`,
+      model: s.model,
+      parameters: s.params,
+      "GFLOP forward / image": Number((s.flops / 1e9).toFixed(3)),
+      epochs: f.epochs,
+      batch: f.batch,
+      "training images": trainSet.length,
+      "test images": nTest,
+      seed: f.seed,
+      augment: r.augment,
+      mirror: r.mirror,
+      "label smoothing": r.smoothing,
+      ...(r.name === "wide" ? { depth: f.depth, width: f.width, dropout: f.dropout } : {
+        width: f.width,
+      }),
+      data: d.dir,
+      checkpoint: f.checkpoint,
+    },
+    adapter: describeGpu(engine.gpu),
+    classes: d.s,
+    started: new Date().toISOString(),
+  }, { resumed: f.resume !== undefined });
+  say(`report: ${report} (rewritten after each epoch), metrics: ${recorder.metrics}`);
   let stop = false;
   const onInt = () => {
     if (stop) Deno.exit(130);
@@ -187,7 +215,13 @@ async function runOn(engine: Engine, f: TrainFlags): Promise<number> {
       smoothing: r.smoothing,
       checkpoint: f.checkpoint,
       resume: f.resume,
-      metrics: f.metrics,
+      onEpoch: (result) => recorder.epoch(result),
+      // What eval and predict need from the file alone: input statistics, loss, class names.
+      checkpointMetadata: {
+        stats: JSON.stringify(stats),
+        smoothing: String(r.smoothing),
+        classes: JSON.stringify(d.s),
+      },
       run: `${r.name} epochs=${f.epochs} batch=${f.batch} limit=${n} model=${s.model}`,
       log: (line) => {
         if (tty) Deno.stdout.writeSync(enc.encode("\r\x1b[K"));

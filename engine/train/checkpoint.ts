@@ -3,6 +3,7 @@ import type { Module } from "../../models/module.ts";
 import type { SGD } from "../optim.ts";
 import { loadStateDict, stateDict } from "../../models/checkpoint.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../models/safetensors.ts";
+import { modelTitle } from "../../models/spec.ts";
 
 /** Marks a file as a training checkpoint of this format. */
 export const TRAIN_CHECKPOINT_FORMAT = "resnet-webgpu-train/1";
@@ -25,7 +26,8 @@ export interface TrainPosition {
 }
 
 /**
- * Writes weights, BN statistics, the SGD momentum buffer and the position, atomically
+ * Writes weights, BN statistics, the SGD momentum buffer, the position, the model spec (JSON, so
+ * the model can be rebuilt from the file alone) and any extra `metadata`, atomically
  * (temporary file, then rename): a crash leaves the previous checkpoint whole.
  */
 export async function saveTrainCheckpoint(
@@ -33,11 +35,15 @@ export async function saveTrainCheckpoint(
   model: Module,
   opt: SGD,
   pos: TrainPosition,
+  metadata: Record<string, string> = {},
 ): Promise<void> {
   const tensors = await stateDict(model, { step: pos.steps });
   const momentum = (await model.engine.read(opt.momentumBuffer)) as Float32Array;
   tensors.set(MOMENTUM, { dtype: "F32", shape: [momentum.length], data: momentum });
   const bytes = encodeSafetensors(tensors, {
+    ...metadata,
+    model: modelTitle(model.spec),
+    spec: JSON.stringify(model.spec),
     format: TRAIN_CHECKPOINT_FORMAT,
     epoch: String(pos.epoch),
     batch: String(pos.batch),

@@ -33,6 +33,10 @@ export interface TrainOptions {
   progress?: (batch: number, batches: number, imagesPerSecond: number, eta: number) => void;
   /** Asked before every batch: true stops the run after writing a checkpoint. */
   interrupted?: () => boolean;
+  /** Called after each epoch's line, checkpoint and metrics line (reports, watchers). */
+  onEpoch?: (result: EpochResult) => void | Promise<void>;
+  /** Extra string metadata for every checkpoint (e.g. the data statistics `stats`). */
+  checkpointMetadata?: Record<string, string>;
 }
 
 /** One epoch's results. */
@@ -123,7 +127,7 @@ export async function train(
               seed,
               steps: opt.steps,
               run,
-            });
+            }, options.checkpointMetadata);
             log(
               `interrupted at epoch ${k + 1}, batch ${
                 i + 1
@@ -212,8 +216,9 @@ export async function train(
           seed,
           steps: opt.steps,
           run,
-        });
+        }, options.checkpointMetadata);
       }
+      await options.onEpoch?.(result);
     }
   } finally {
     metrics.dispose();

@@ -1,0 +1,155 @@
+// `deno task eval`: a saved model on the CIFAR-10 test set — loss, accuracy, mistakes, confusion.
+import { Engine } from "../engine/engine.ts";
+import { describeGpu } from "../engine/device.ts";
+import { cifar10 } from "../data/cifar10.ts";
+import { type MeanStd, meanStd } from "../data/transforms.ts";
+import { GpuCifar } from "../data/gpu_dataset.ts";
+import { parameterCount } from "../models/spec.ts";
+import { mistakesTable, perClassTable, topMistakes } from "../engine/train/format.ts";
+import { intFlag, parseFlags, runTask, UsageError } from "./cli.ts";
+import { buildTrainedModel, checkModelFitsData, readCheckpoint } from "./trained_model.ts";
+import { evaluate } from "./inference.ts";
+import { confusionRows, confusionTable, perClass } from "./confusion.ts";
+
+/** The usage text of `deno task eval`. */
+export const EVAL_USAGE = `Usage: deno task eval --checkpoint F [flags]
+Evaluates a saved model on the CIFAR-10 test set: test loss and accuracy, the ten most frequent
+mistakes, accuracy by class and the confusion matrix.
+
+  --checkpoint F   a checkpoint of deno task train:res / train:wide (or saveCheckpoint)
+  --data PATH      CIFAR-10 folder or cifar-10-binary.tar.gz (default $CIFAR10_DIR or data/)
+  --batch N        test batch size (default 1000)
+  --test-limit N   evaluate the first N test images (default: all 10,000)
+  --json OUT       also write every figure (and each image's prediction) to OUT as JSON
+  --quiet          no adapter and model lines
+  --help           this text`;
+
+/** Parsed flags of `deno task eval`. */
+export interface EvalFlags {
+  checkpoint: string;
+  data?: string;
+  batch: number;
+  testLimit: number | null;
+  json?: string;
+  quiet: boolean;
+}
+
+/** Parses eval's arguments; throws a UsageError naming the bad flag. */
+export function parseEvalFlags(args: string[]): EvalFlags | "help" {
+  const { values } = parseFlags(args, {
+    checkpoint: { type: "string" },
+    data: { type: "string" },
+    batch: { type: "string" },
+    "test-limit": { type: "string" },
+    json: { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean" },
+  }, false);
+  if (values.help) return "help";
+  if (!values.checkpoint) throw new UsageError("--checkpoint F is required");
+  return {
+    checkpoint: values.checkpoint,
+    data: values.data,
+    batch: intFlag("batch", values.batch, 1) ?? 1000,
+    testLimit: intFlag("test-limit", values["test-limit"], 1) ?? null,
+    json: values.json,
+    quiet: values.quiet ?? false,
+  };
+}
+
+/** The training images' count a run used, from its `run` metadata ("… limit=N …"), if recorded. */
+function trainedOn(metadata: Record<string, string>): number | undefined {
+  const m = /\blimit=(\d+)\b/.exec(metadata.run ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Runs the evaluation; returns the exit code. */
+export async function runEval(f: EvalFlags): Promise<number> {
+  const say = (line: string) => f.quiet || console.log(line);
+  // Every check of the inputs comes before the GPU starts.
+  const info = await readCheckpoint(f.checkpoint);
+  const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
+  checkModelFitsData(info, d.s);
+  let stats: MeanStd;
+  if (info.stats) stats = info.stats;
+  else {
+    const n = Math.min(trainedOn(info.metadata) ?? d.n, d.n);
+    stats = meanStd(d.x, n);
+    console.log(
+      `note: ${f.checkpoint} has no data statistics; using those of the first ${
+        n.toLocaleString("en-US")
+      } training images`,
+    );
+  }
+  const engine = await Engine.create();
+  try {
+    say(describeGpu(engine.gpu));
+    const model = buildTrainedModel(engine, info);
+    const nTest = Math.min(f.testLimit ?? d.nTest, d.nTest);
+    const testSet = GpuCifar.upload(engine, {
+      images: d.X.subarray(0, nTest * 3072),
+      labels: d.Y.subarray(0, nTest),
+      n: nTest,
+    }, { stats, batchSize: f.batch });
+    say(
+      `${f.checkpoint}: ${model.title}, ${
+        parameterCount(model.module.spec).toLocaleString("en-US")
+      } parameters${model.metadata.epoch ? `, after ${model.metadata.epoch} epochs` : ""}`,
+    );
+    const r = await evaluate(engine, model.module, testSet, {
+      classes: model.classes,
+      smoothing: model.smoothing,
+    });
+    testSet.dispose();
+    model.module.dispose();
+    const smoothing = model.smoothing ? `, label smoothing ${model.smoothing}` : "";
+    console.log(
+      `test:${r.loss.toFixed(4).padStart(7)} accuracy:${r.accuracy.toFixed(2).padStart(6)}% ` +
+        `(${nTest.toLocaleString("en-US")} test images${smoothing})`,
+    );
+    console.log("\nmost frequent mistakes (true class, predicted class, count):");
+    console.log(mistakesTable(r.confusion, d.s));
+    console.log("\naccuracy by class:");
+    console.log(perClassTable(r.confusion, d.s));
+    console.log("\nconfusion matrix (rows: true class, columns: predicted class):");
+    console.log(confusionTable(r.confusion, d.s));
+    if (f.json) {
+      const k = d.s.length;
+      await Deno.writeTextFile(
+        f.json,
+        JSON.stringify({
+          checkpoint: f.checkpoint,
+          model: model.title,
+          images: r.images,
+          smoothing: model.smoothing,
+          testLoss: r.loss,
+          accuracy: r.accuracy,
+          classes: d.s,
+          mistakes: topMistakes(r.confusion, k).map((m) => ({
+            true: d.s[m.y],
+            predicted: d.s[m.yhat],
+            count: m.n,
+          })),
+          perClass: perClass(r.confusion, d.s),
+          confusion: confusionRows(r.confusion, k),
+          predictions: [...r.predictions],
+        }) + "\n",
+      );
+      say(`\nwrote ${f.json}`);
+    }
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+if (import.meta.main) {
+  await runTask(EVAL_USAGE, async () => {
+    const flags = parseEvalFlags(Deno.args);
+    if (flags === "help") {
+      console.log(EVAL_USAGE);
+      return 0;
+    }
+    return await runEval(flags);
+  });
+}

@@ -1,0 +1,200 @@
+// A trained model from a checkpoint file alone: spec, weights, data statistics, one-line errors.
+import type { Engine } from "../engine/engine.ts";
+import { type Module, module } from "../models/module.ts";
+import { loadStateDict } from "../models/checkpoint.ts";
+import { decodeSafetensors, type SafeTensor, type Safetensors } from "../models/safetensors.ts";
+import {
+  children,
+  type LayerSpec,
+  modelTitle,
+  type ParamInfo,
+  paramInfos,
+} from "../models/spec.ts";
+import type { MeanStd } from "../data/transforms.ts";
+
+/** A model rebuilt from a checkpoint, with what its metadata says about the training data. */
+export interface TrainedModel {
+  /** The file it came from. */
+  path: string;
+  module: Module;
+  /** "WRN-10-1", "resnet18a"… */
+  title: string;
+  /** Outputs of the last linear layer. */
+  classes: number;
+  /** Class names the run recorded (CIFAR-10's for a 10-class model that recorded none). */
+  classNames?: string[];
+  /** Input channels of the first convolution. */
+  channels: number;
+  /** The training data's per-channel mean and std (pixel units), when the file carries them. */
+  stats?: MeanStd;
+  /** Label smoothing the run trained with (0 when not recorded). */
+  smoothing: number;
+  /** All string metadata of the file. */
+  metadata: Record<string, string>;
+}
+
+/** CIFAR-10's class names in label order (batches.meta.txt). */
+export const CIFAR10_CLASSES = [
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
+];
+const NBT = ".num_batches_tracked";
+
+function layers(spec: LayerSpec): LayerSpec[] {
+  return [spec, ...children(spec).flatMap(layers)];
+}
+
+/** Parses the `stats` metadata (`{"mean":[r,g,b],"std":[r,g,b]}`, pixel units); throws if malformed. */
+export function parseStats(json: string): MeanStd {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    throw new TypeError("its data statistics (stats) are not JSON");
+  }
+  const triple = (a: unknown, positive: boolean) =>
+    Array.isArray(a) && a.length === 3 &&
+    a.every((x) => typeof x === "number" && Number.isFinite(x) && (!positive || x > 0));
+  const s = v as MeanStd;
+  if (!s || !triple(s.mean, false) || !triple(s.std, true)) {
+    throw new TypeError(
+      `its data statistics (stats) are not {"mean":[r,g,b],"std":[r,g,b]} with std > 0: ${json}`,
+    );
+  }
+  return { mean: [...s.mean], std: [...s.std] };
+}
+
+async function readFile(path: string): Promise<Safetensors> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.IsADirectory
+      ? "it is a folder"
+      : (e as Error).message;
+    throw new Error(`Cannot open checkpoint ${path}: ${why}`);
+  }
+  try {
+    return decodeSafetensors(bytes);
+  } catch (e) {
+    const why = (e as Error).message.replace(/^Cannot decode safetensors: /, "");
+    throw new Error(`Cannot open checkpoint ${path}: not a readable safetensors file (${why})`);
+  }
+}
+
+/** A checkpoint read and checked against its own model spec, before any GPU work. */
+export interface CheckpointInfo extends Omit<TrainedModel, "module"> {
+  spec: LayerSpec;
+  /** Weights and statistics by PyTorch name (optimizer state removed). */
+  tensors: Map<string, SafeTensor>;
+}
+
+/**
+ * Reads a checkpoint (a training checkpoint of `deno task train:*`, or one written by
+ * `saveCheckpoint`) and checks it: a model spec in its metadata, every tensor that spec needs
+ * with the right shape and nothing else (optimizer state is set aside), well-formed data
+ * statistics if present. Every failure is one sentence naming the file and the problem.
+ */
+export async function readCheckpoint(path: string): Promise<CheckpointInfo> {
+  const file = await readFile(path);
+  const meta = file.metadata;
+  const fail = (why: string): never => {
+    throw new Error(`Cannot open checkpoint ${path}: ${why}`);
+  };
+  if (!meta.spec) {
+    fail(
+      `it is not a resnet-webgpu checkpoint (no model spec in its metadata; format "${
+        meta.format ?? "none"
+      }")`,
+    );
+  }
+  let spec: LayerSpec;
+  let params: ParamInfo[];
+  try {
+    spec = JSON.parse(meta.spec) as LayerSpec;
+    params = paramInfos(spec);
+  } catch (e) {
+    return fail(`its model spec is not a valid spec (${(e as Error).message})`);
+  }
+  const all = layers(spec);
+  const linear = all.filter((l) => l.kind === "linear").at(-1);
+  const conv = all.find((l) => l.kind === "conv2d");
+  if (linear?.kind !== "linear" || conv?.kind !== "conv2d") {
+    return fail("its model spec has no convolution or no final linear layer");
+  }
+  const tensors = new Map([...file.tensors].filter(([n]) => !n.startsWith("optimizer.")));
+  for (const p of params) {
+    const t = tensors.get(p.name);
+    if (!t) fail(`tensor "${p.name}" of its ${modelTitle(spec)} spec is missing`);
+    else if (t.shape.join() !== p.shape.join()) {
+      fail(`tensor "${p.name}" has shape [${t.shape}], its model spec needs [${p.shape}]`);
+    }
+  }
+  const known = new Set(params.map((p) => p.name));
+  const extra = [...tensors.keys()].filter((n) => !known.has(n) && !n.endsWith(NBT));
+  if (extra.length) fail(`tensor "${extra[0]}" is not part of its model spec`);
+  let stats: MeanStd | undefined;
+  try {
+    stats = meta.stats ? parseStats(meta.stats) : undefined;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  let names: string[] | undefined;
+  try {
+    names = meta.classes ? JSON.parse(meta.classes) : undefined;
+  } catch {
+    fail("its class names (classes) are not JSON");
+  }
+  return {
+    path,
+    spec,
+    tensors,
+    title: modelTitle(spec),
+    classes: linear.out,
+    classNames: names ?? (linear.out === 10 ? CIFAR10_CLASSES : undefined),
+    channels: conv.in,
+    stats,
+    smoothing: Number(meta.smoothing ?? 0) || 0,
+    metadata: meta,
+  };
+}
+
+/** Builds the model a checked checkpoint describes and loads its weights and statistics. */
+export function buildTrainedModel(engine: Engine, info: CheckpointInfo): TrainedModel {
+  const m = module(engine, info.spec);
+  try {
+    loadStateDict(m, info.tensors);
+  } catch (e) {
+    m.dispose();
+    throw new Error(`Cannot load checkpoint ${info.path}: ${(e as Error).message}`);
+  }
+  const { spec: _s, tensors: _t, ...rest } = info;
+  return { ...rest, module: m };
+}
+
+/** Throws when the model and the data disagree (class count, image channels), saying which. */
+export function checkModelFitsData(
+  t: Pick<TrainedModel, "path" | "title" | "classes" | "channels">,
+  classNames: readonly string[],
+): void {
+  if (t.classes !== classNames.length) {
+    throw new RangeError(
+      `Model and data disagree: ${t.path} (${t.title}) has ${t.classes} outputs, the data has ${classNames.length} classes`,
+    );
+  }
+  if (t.channels !== 3) {
+    throw new RangeError(
+      `Model and data disagree: ${t.path} (${t.title}) takes ${t.channels}-channel images, the data has 3 (RGB)`,
+    );
+  }
+}
