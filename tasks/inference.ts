@@ -44,17 +44,18 @@ export async function evaluate(
     const out = engine.noGrad(() =>
       engine.scope(() => {
         const b = set.batch(i);
-        const parts = crossEntropyParts(model.forward(b.x, { training: false }), b.y, {
-          smoothing: options.smoothing ?? 0,
-        });
+        const logits = model.forward(b.x, { training: false });
+        const parts = crossEntropyParts(logits, b.y, { smoothing: options.smoothing ?? 0 });
         parts.grad.dispose();
-        return { loss: parts.rowLoss, pred: parts.pred, y: b.y };
+        return { loss: parts.rowLoss, pred: parts.pred, y: b.y, logits };
       })
     );
-    const [loss, pred, y] = await Promise.all(
-      [out.loss, out.pred, out.y].map((t) => engine.read(t)),
+    const tensors = [out.loss, out.pred, out.y, out.logits];
+    const [loss, pred, y, logits] = await Promise.all(
+      tensors.slice(0, probabilities ? 4 : 3).map((t) => engine.read(t)),
     );
-    for (const t of [out.loss, out.pred, out.y]) t.dispose();
+    for (const t of tensors) t.dispose();
+    probabilities?.push(...softmaxRows(logits, pred.length, K));
     const at = i * set.batchSize;
     for (let r = 0; r < pred.length; r++) {
       lossSum += loss[r];

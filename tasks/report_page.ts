@@ -128,7 +128,7 @@ figcaption { font-weight: 600; font-size: 14px; } figcaption small { color: #6b7
 .lower { display: grid; grid-template-columns: minmax(0, 640px) minmax(0, 1fr); gap: 12px; align-items: start; }
 table { border-collapse: collapse; background: white; font-size: 12px; font-variant-numeric: tabular-nums; }
 td, th { border: 1px solid #e5e7eb; padding: 3px 8px; text-align: right; }
-th { background: #f1f5f9; } .settings td { text-align: left; } .settings td:first-child { color: #4b5563; }
+th { background: #f1f5f9; } .settings td, .settings th { text-align: left; } .settings td:first-child { color: #4b5563; white-space: nowrap; }
 `;
 
 function fmt(n: number, digits: number): string {
