@@ -63,6 +63,13 @@ function trainedOn(metadata: Record<string, string>): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** ", after 3 epochs" (and "and 7 batches" for a checkpoint written mid-epoch), if recorded. */
+function trainedFor(metadata: Record<string, string>): string {
+  const { epoch, batch } = metadata;
+  if (epoch === undefined) return "";
+  return `, after ${epoch} epochs${batch && batch !== "0" ? ` and ${batch} batches` : ""}`;
+}
+
 /** Runs the evaluation; returns the exit code. */
 export async function runEval(f: EvalFlags): Promise<number> {
   const say = (line: string) => f.quiet || console.log(line);
@@ -94,7 +101,7 @@ export async function runEval(f: EvalFlags): Promise<number> {
     say(
       `${f.checkpoint}: ${model.title}, ${
         parameterCount(model.module.spec).toLocaleString("en-US")
-      } parameters${model.metadata.epoch ? `, after ${model.metadata.epoch} epochs` : ""}`,
+      } parameters${trainedFor(model.metadata)}`,
     );
     const r = await evaluate(engine, model.module, testSet, {
       classes: model.classes,

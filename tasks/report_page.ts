@@ -40,8 +40,8 @@ function curve(
   const last = epochs.at(-1)!.epoch;
   const svg = Plot.plot({
     document: doc,
-    width: 440,
-    height: 230,
+    width: 540,
+    height: 240,
     marginLeft: 56,
     grid: true,
     x: {
