@@ -14,6 +14,7 @@ import {
   batchNormNames,
   joinName,
   type LayerSpec,
+  modelTitle,
   type ParamInfo,
   paramInfos,
 } from "./spec.ts";
@@ -104,6 +105,17 @@ export class Module {
         runningVar: this.params.get(`${n}.running_var`),
       });
     }
+  }
+
+  /** Outputs of the model: the `classes` of a model spec, else the last linear layer's width. */
+  get classes(): number {
+    const c = (this.spec as { classes?: number }).classes;
+    if (c !== undefined) return c;
+    const outs = paramInfos(this.spec).filter((p) =>
+      p.name.endsWith(".weight") && p.shape.length === 2
+    );
+    if (!outs.length) throw new TypeError(`${modelTitle(this.spec)} has no linear output layer`);
+    return outs[outs.length - 1].shape[0];
   }
 
   /**

@@ -1,13 +1,8 @@
 // Shared command-line plumbing of the eval, predict and report tasks: flags, usage errors, exit codes.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "./output_paths.ts";
 
-/** A bad command line: printed with the usage, exit status 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError };
 
 /** An integer flag ≥ min, or undefined when absent; a UsageError names the flag otherwise. */
 export function intFlag(flag: string, v: string | undefined, min: number): number | undefined {

@@ -57,17 +57,9 @@ export function parseEvalFlags(args: string[]): EvalFlags | "help" {
   };
 }
 
-/** The training images' count a run used, from its `run` metadata ("… limit=N …"), if recorded. */
-function trainedOn(metadata: Record<string, string>): number | undefined {
-  const m = /\blimit=(\d+)\b/.exec(metadata.run ?? "");
-  return m ? Number(m[1]) : undefined;
-}
-
-/** ", after 3 epochs" (and "and 7 batches" for a checkpoint written mid-epoch), if recorded. */
-function trainedFor(metadata: Record<string, string>): string {
-  const { epoch, batch } = metadata;
-  if (epoch === undefined) return "";
-  return `, after ${epoch} epochs${batch && batch !== "0" ? ` and ${batch} batches` : ""}`;
+/** ", after 3 epochs" for a training checkpoint. */
+function trainedFor(epochs: number | undefined): string {
+  return epochs === undefined ? "" : `, after ${epochs} epoch${epochs === 1 ? "" : "s"}`;
 }
 
 /** Runs the evaluation; returns the exit code. */
@@ -80,7 +72,8 @@ export async function runEval(f: EvalFlags): Promise<number> {
   let stats: MeanStd;
   if (info.stats) stats = info.stats;
   else {
-    const n = Math.min(trainedOn(info.metadata) ?? d.n, d.n);
+    const limit = info.settings.limit;
+    const n = Math.min(typeof limit === "number" ? limit : d.n, d.n);
     stats = meanStd(d.x, n);
     console.log(
       `note: ${f.checkpoint} has no data statistics; using those of the first ${
@@ -101,7 +94,7 @@ export async function runEval(f: EvalFlags): Promise<number> {
     say(
       `${f.checkpoint}: ${model.title}, ${
         parameterCount(model.module.spec).toLocaleString("en-US")
-      } parameters${trainedFor(model.metadata)}`,
+      } parameters${trainedFor(model.epochsDone)}`,
     );
     const r = await evaluate(engine, model.module, testSet, {
       classes: model.classes,

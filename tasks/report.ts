@@ -1,4 +1,5 @@
 // `deno task report`: a run's metrics file (JSON lines) to its self-contained HTML report page.
+import { writeFileAtomic } from "../engine/files.ts";
 import { parseFlags, runTask, UsageError } from "./cli.ts";
 import { readRunLog } from "./run_log.ts";
 import { reportPage } from "./report_page.ts";
@@ -16,11 +17,9 @@ export function pagePath(metrics: string): string {
   return metrics.replace(/\.jsonl?$/i, "") + ".html";
 }
 
-/** Writes a file atomically (temporary file, then rename), so a watcher never sees half a page. */
+/** Writes a text file atomically, so a watcher never sees half a page. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, new TextEncoder().encode(text));
 }
 
 if (import.meta.main) {

@@ -1,8 +1,9 @@
 // A trained model from a checkpoint file alone: spec, weights, data statistics, one-line errors.
 import type { Engine } from "../engine/engine.ts";
 import { type Module, module } from "../models/module.ts";
-import { loadStateDict } from "../models/checkpoint.ts";
-import { decodeSafetensors, type SafeTensor, type Safetensors } from "../models/safetensors.ts";
+import { checkFormat, loadStateDict } from "../models/checkpoint.ts";
+import { readCheckpointFile } from "../models/checkpoint_file.ts";
+import type { SafeTensor } from "../models/safetensors.ts";
 import {
   children,
   type LayerSpec,
@@ -29,6 +30,10 @@ export interface TrainedModel {
   stats?: MeanStd;
   /** Label smoothing the run trained with (0 when not recorded). */
   smoothing: number;
+  /** The training run's settings (`settings` metadata; {} for saveCheckpoint files). */
+  settings: Record<string, unknown>;
+  /** Epochs finished when the checkpoint was written (training checkpoints only). */
+  epochsDone?: number;
   /** All string metadata of the file. */
   metadata: Record<string, string>;
 }
@@ -72,26 +77,6 @@ export function parseStats(json: string): MeanStd {
   return { mean: [...s.mean], std: [...s.std] };
 }
 
-async function readFile(path: string): Promise<Safetensors> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Deno.errors.IsADirectory
-      ? "it is a folder"
-      : (e as Error).message;
-    throw new Error(`Cannot open checkpoint ${path}: ${why}`);
-  }
-  try {
-    return decodeSafetensors(bytes);
-  } catch (e) {
-    const why = (e as Error).message.replace(/^Cannot decode safetensors: /, "");
-    throw new Error(`Cannot open checkpoint ${path}: not a readable safetensors file (${why})`);
-  }
-}
-
 /** A checkpoint read and checked against its own model spec, before any GPU work. */
 export interface CheckpointInfo extends Omit<TrainedModel, "module"> {
   spec: LayerSpec;
@@ -106,11 +91,22 @@ export interface CheckpointInfo extends Omit<TrainedModel, "module"> {
  * statistics if present. Every failure is one sentence naming the file and the problem.
  */
 export async function readCheckpoint(path: string): Promise<CheckpointInfo> {
-  const file = await readFile(path);
+  // Unreadable, truncated, not safetensors, or one of our formats this version cannot read.
+  const file = await readCheckpointFile(path, "open checkpoint");
   const meta = file.metadata;
+  checkFormat(meta, path);
   const fail = (why: string): never => {
     throw new Error(`Cannot open checkpoint ${path}: ${why}`);
   };
+  const json = (key: string): Record<string, unknown> => {
+    try {
+      return meta[key] ? JSON.parse(meta[key]) : {};
+    } catch {
+      return fail(`its "${key}" metadata is not JSON`);
+    }
+  };
+  const settings = json("settings");
+  const position = json("position");
   if (!meta.spec) {
     fail(
       `it is not a resnet-webgpu checkpoint (no model spec in its metadata; format "${
@@ -164,7 +160,9 @@ export async function readCheckpoint(path: string): Promise<CheckpointInfo> {
     classNames: names ?? (linear.out === 10 ? CIFAR10_CLASSES : undefined),
     channels: conv.in,
     stats,
-    smoothing: Number(meta.smoothing ?? 0) || 0,
+    smoothing: Number(settings.smoothing ?? 0) || 0,
+    settings,
+    epochsDone: typeof position.epoch === "number" ? position.epoch : undefined,
     metadata: meta,
   };
 }

@@ -38,7 +38,7 @@ gpuTest(
       // A randomly initialised WRN-10-1, saved and rebuilt from the file alone.
       const original = module(e, widenet(10, 1, 0, 10), { seed: 11 });
       const path = `${tmp}/random.safetensors`;
-      await saveCheckpoint(original, path, { metadata: { stats: JSON.stringify(stats) } });
+      await saveCheckpoint(original, path, { stats });
       original.dispose();
       const info = await readCheckpoint(path);
       assertEquals(info.stats, stats);
@@ -80,7 +80,7 @@ gpuTest(
     try {
       const m = module(e, widenet(10, 1, 0, 10), { seed: 1 });
       const good = await encodeCheckpoint(m, {
-        metadata: { stats: '{"mean":[125,123,114],"std":[63,62,66]}' },
+        stats: { mean: [125, 123, 114], std: [63, 62, 66] },
       });
       m.dispose();
       const file = decodeSafetensors(good);
@@ -94,14 +94,20 @@ gpuTest(
         [
           "truncated.safetensors",
           good.subarray(0, good.length - 100),
-          "not a readable safetensors file",
+          "the file is truncated at byte",
         ],
-        ["image.safetensors", cifarPng(new Uint8Array(3072)), "not a readable safetensors file"],
+        ["image.safetensors", cifarPng(new Uint8Array(3072)), "it is not a checkpoint"],
         [
           "foreign.safetensors",
           encodeSafetensors({ w: { dtype: "F32", shape: [2], data: [1, 2] } }, { format: "pt" }),
-          'not a resnet-webgpu checkpoint (no model spec in its metadata; format "pt")',
+          'format "pt" is not one this version reads',
         ],
+        [
+          "nospec.safetensors",
+          encodeSafetensors({ w: { dtype: "F32", shape: [2], data: [1, 2] } }, { what: "x" }),
+          'it is not a resnet-webgpu checkpoint (no model spec in its metadata; format "none")',
+        ],
+        ["old.safetensors", variant({ format: "resnet-webgpu-train/1" }), "an older format"],
         [
           "badspec.safetensors",
           variant({ spec: "{not json" }),

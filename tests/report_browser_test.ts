@@ -262,7 +262,10 @@ Deno.test({
 
       // Bad input: one line naming the problem; usage errors exit 2, others 1.
       await Deno.writeTextFile(`${tmp}/notes.png`, "not an image");
-      await Deno.writeFile(`${tmp}/cut.safetensors`, (await Deno.readFile(ckpt)).subarray(0, 5000));
+      await Deno.writeFile(
+        `${tmp}/cut.safetensors`,
+        (await Deno.readFile(ckpt)).subarray(0, 20000),
+      );
       await Deno.writeTextFile(`${tmp}/bad.jsonl`, '{"epoch": 1}\n');
       const bad: [string, string[], number, string][] = [
         ["eval.ts", [], 2, "error: --checkpoint F is required"],
@@ -278,9 +281,9 @@ Deno.test({
           "eval.ts",
           ["--checkpoint", `${tmp}/cut.safetensors`],
           1,
-          "not a readable safetensors file",
+          "the file is truncated at byte 20000 of ",
         ],
-        ["eval.ts", ["--checkpoint", files[0]], 1, "not a readable safetensors file"],
+        ["eval.ts", ["--checkpoint", files[0]], 1, "it is not a checkpoint"],
         ["eval.ts", ["--checkpoint", ckpt, "--data", `${tmp}/nowhere`], 1, "Cannot read CIFAR-10"],
         ["predict.ts", ["--checkpoint", ckpt], 2, "error: give at least one PNG or JPEG image"],
         [
