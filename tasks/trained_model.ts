@@ -22,7 +22,7 @@ export interface TrainedModel {
   title: string;
   /** Outputs of the last linear layer. */
   classes: number;
-  /** Class names the run recorded (CIFAR-10's for a 10-class model that recorded none). */
+  /** Class names: CIFAR-10's for a 10-class model (checkpoints do not record names). */
   classNames?: string[];
   /** Input channels of the first convolution. */
   channels: number;
@@ -145,19 +145,13 @@ export async function readCheckpoint(path: string): Promise<CheckpointInfo> {
   } catch (e) {
     fail((e as Error).message);
   }
-  let names: string[] | undefined;
-  try {
-    names = meta.classes ? JSON.parse(meta.classes) : undefined;
-  } catch {
-    fail("its class names (classes) are not JSON");
-  }
   return {
     path,
     spec,
     tensors,
     title: modelTitle(spec),
     classes: linear.out,
-    classNames: names ?? (linear.out === 10 ? CIFAR10_CLASSES : undefined),
+    classNames: linear.out === 10 ? CIFAR10_CLASSES : undefined,
     channels: conv.in,
     stats,
     smoothing: Number(settings.smoothing ?? 0) || 0,
