@@ -171,7 +171,11 @@ async function runOn(
     checkpoint: f.checkpoint,
     resume: f.resume,
     // The metrics file (with the confusion matrix) and the report page, after each epoch.
-    onEpoch: (result) => recorder.epoch(result),
+    // A failed write is a warning, as for --metrics: the checkpoint is already written.
+    onEpoch: (result) =>
+      recorder.epoch(result).catch((e) =>
+        console.error(`warning: cannot update the report: ${(e as Error).message}`)
+      ),
     log: (line) => {
       if (tty) Deno.stdout.writeSync(enc.encode("\r\x1b[K"));
       console.log(line);
