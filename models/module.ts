@@ -2,7 +2,8 @@
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { type ParamSpec, ParamStore } from "../engine/params.ts";
-import { biasUniform, kaimingUniform, mulberry32 } from "../engine/init.ts";
+import { biasUniform, kaimingUniform } from "../engine/init.ts";
+import { mixSeed, mulberry32 } from "../engine/random.ts";
 import { conv2d } from "../engine/ops/conv2d/mod.ts";
 import { batchNorm2d, type BatchNormState } from "../engine/ops/batch_norm.ts";
 import { adaptiveAvgPool2d, avgPool2d, flatten, maxPool2d } from "../engine/ops/pool.ts";
@@ -50,14 +51,6 @@ export function initialValues(p: ParamInfo, random: () => number): Float32Array 
     case "bn_running_mean":
       return 0;
   }
-}
-
-/** A 32-bit mix of two integers (the murmur3 finalizer over a ⊕ rotated b). */
-function mix(a: number, b: number): number {
-  let h = (a ^ Math.imul(b, 0x9e3779b1) ^ (b >>> 16)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 interface Run {
@@ -124,7 +117,7 @@ export class Module {
    * Under `engine.noGrad` intermediates are freed as soon as they are used.
    */
   forward(x: Tensor, options: ForwardOptions): Tensor {
-    const seed = options.seed ?? mix(this.#seed, this.#calls++);
+    const seed = options.seed ?? mixSeed(this.#seed, this.#calls++);
     const run: Run = {
       training: options.training,
       seed,
@@ -206,7 +199,7 @@ export class Module {
       case "linear":
         return linear(x, p("weight"), l.bias ? p("bias") : null);
       case "dropout": {
-        const seed = mix(run.seed, run.dropouts++);
+        const seed = mixSeed(run.seed, run.dropouts++);
         return run.training && l.p > 0 ? dropout(x, l.p, { training: true, seed }) : x;
       }
       case "sequential":

@@ -8,7 +8,8 @@ export class UsageError extends Error {
   }
 }
 
-function parentOf(path: string): string {
+/** The folder a path lies in ("." for a bare name). */
+export function parentOf(path: string): string {
   const i = path.replace(/\/+$/, "").lastIndexOf("/");
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }

@@ -11,7 +11,8 @@ import { summary } from "../models/summary.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
 import type { RecipeName } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
-import { checkOutputPath, UsageError } from "./output_paths.ts";
+import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
+import { removeStale } from "../engine/files.ts";
 import { guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
 import { StopSignals } from "./signals.ts";
 import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
@@ -85,7 +86,15 @@ export async function runRecipe(f: TrainFlags): Promise<number> {
   // Every output path, then the data, then the checkpoints: all before any GPU work.
   if (f.metrics) await checkOutputPath("--metrics", f.metrics);
   await checkOutputPath("--checkpoint", f.checkpoint);
-  const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
+  // Temp files of killed checkpoint writes (never a live process's) go before this run writes.
+  for (const gone of await removeStale(parentOf(f.checkpoint))) say(`removed stale ${gone}`);
+  const d = await cifar10({
+    dir: f.data,
+    extractTo: "data",
+    noDownload: f.noDownload,
+    terminal: !f.quiet && Deno.stderr.isTerminal(),
+    log: say,
+  });
   const { n, nTest } = sizes(f, d);
   const settings = runSettings(f, n, nTest);
   if (f.resume) {

@@ -11,6 +11,7 @@ export interface TrainFlags {
   testLimit: number | null;
   batch: number;
   data?: string;
+  noDownload: boolean;
   seed: number;
   checkpoint: string;
   resume?: string;
@@ -39,6 +40,7 @@ ${r.description}
   --batch N        training batch size (default ${r.batch}; test batches are ${r.testBatch})
   --data PATH      a cifar-10-batches-bin folder, cifar-10-binary.tar.gz, or an https URL of it
                    (default $CIFAR10_DIR, else ./data, else the official archive, downloaded)
+  --no-download    never download (offline machines): without local data, say what to do
   --seed N         seed of initialisation, data order, augmentation and dropout (0 … 4294967295)
   --checkpoint F   checkpoint written every epoch and on a stop (default runs/${name}.safetensors,
                    or the --resume file)
@@ -91,6 +93,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       "test-limit": { type: "string" },
       batch: { type: "string" },
       data: { type: "string" },
+      "no-download": { type: "boolean" },
       seed: { type: "string" },
       checkpoint: { type: "string" },
       resume: { type: "string" },
@@ -131,6 +134,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     testLimit: int("test-limit", values["test-limit"], 1, big) ?? null,
     batch: int("batch", values.batch, 1, 1_000_000) ?? r.batch,
     data: values.data,
+    noDownload: values["no-download"] ?? false,
     seed: int("seed", values.seed, 0, 0xffffffff) ?? 0,
     checkpoint: values.checkpoint ?? values.resume ?? `runs/${name}.safetensors`,
     resume: values.resume,

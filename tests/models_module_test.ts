@@ -23,8 +23,8 @@ import { type LayerSpec, parameterCount } from "../models/spec.ts";
 const FIXTURE_VERSION = "1";
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 
-/** small_resnet.safetensors: resnet("basic", true, [1, 1, 1, 1], 10, { width: 16 }). */
-const SMALL_RESNET = () => resnet("basic", true, [1, 1, 1, 1], 10, { width: 16 });
+/** small_resnet.safetensors: resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 }). */
+const SMALL_RESNET = () => resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 });
 /** wrn_10_2.safetensors: widenet(10, 2, 0, 10). */
 const WRN_10_2 = () => widenet(10, 2, 0, 10);
 

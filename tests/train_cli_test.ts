@@ -73,6 +73,9 @@ Deno.test({
       const want = epochLines(full.out);
       assertEquals(want.length, 2);
 
+      // A killed writer's temp file (pid 999999 is not running) is removed at the next start.
+      await Deno.mkdir(`${tmp}/runs`);
+      await Deno.writeTextFile(`${tmp}/runs/wide.safetensors.tmp-999999`, "half a checkpoint");
       // SIGTERM during epoch 2: exit 143, a checkpoint, then --resume F finishes epoch 2 the same.
       const stopped = await runSignalled(tmp, [...base, "--epochs", "2"], /^ +1\. lr:/m, [
         "SIGTERM",
@@ -80,6 +83,7 @@ Deno.test({
       assertEquals(stopped.code, 143, stopped.err);
       assertStringIncludes(stopped.err, "SIGTERM: stopping after this batch");
       assertMatch(stopped.out, /interrupted at epoch 2.*checkpoint written to runs\/wide/);
+      assertEquals([...Deno.readDirSync(`${tmp}/runs`)].map((e) => e.name), ["wide.safetensors"]);
       const resumed = await run(tmp, [
         ...base,
         "--epochs",

@@ -1,6 +1,7 @@
 // One epoch's two halves: the training batches (one submission each) and the test pass.
 import { crossEntropyParts, softmaxCrossEntropy } from "../ops/loss.ts";
 import type { Engine } from "../engine.ts";
+import { mixSeed } from "../random.ts";
 import type { SGD } from "../optim.ts";
 import type { EpochMetrics } from "./metrics.ts";
 import type { BatchSource, Trainable } from "./interfaces.ts";
@@ -20,7 +21,7 @@ export interface RunContext {
 
 /** Dropout seed of one batch (distinct per seed, epoch and batch). */
 export function batchSeed(seed: number, epoch: number, batch: number): number {
-  return ((seed * 0x9e3779b1) ^ (epoch * 0x85ebca6b) ^ (batch * 0xc2b2ae35)) >>> 0;
+  return mixSeed(seed, epoch, batch);
 }
 
 /** Submitted steps whose completion is not yet awaited: one runs while the next is recorded. */
