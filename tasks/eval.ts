@@ -7,6 +7,7 @@ import { GpuCifar } from "../data/gpu_dataset.ts";
 import { parameterCount } from "../models/spec.ts";
 import { mistakesTable, perClassTable, topMistakes } from "../engine/train/format.ts";
 import { intFlag, parseFlags, runTask, UsageError } from "./cli.ts";
+import { checkOutputPath } from "./output_paths.ts";
 import { buildTrainedModel, checkModelFitsData, readCheckpoint } from "./trained_model.ts";
 import { evaluate } from "./inference.ts";
 import { confusionRows, confusionTable, perClass } from "./confusion.ts";
@@ -17,7 +18,9 @@ Evaluates a saved model on the CIFAR-10 test set: test loss and accuracy, the te
 mistakes, accuracy by class and the confusion matrix.
 
   --checkpoint F   a checkpoint of deno task train:res / train:wide (or saveCheckpoint)
-  --data PATH      CIFAR-10 folder or cifar-10-binary.tar.gz (default $CIFAR10_DIR or data/)
+  --data PATH      a cifar-10-batches-bin folder, cifar-10-binary.tar.gz, or an https URL of it
+                   (default $CIFAR10_DIR, else ./data, else the official archive, downloaded)
+  --no-download    never download (offline machines): without local data, say what to do
   --batch N        test batch size (default 1000)
   --test-limit N   evaluate the first N test images (default: all 10,000)
   --json OUT       also write every figure (and each image's prediction) to OUT as JSON
@@ -28,6 +31,7 @@ mistakes, accuracy by class and the confusion matrix.
 export interface EvalFlags {
   checkpoint: string;
   data?: string;
+  noDownload: boolean;
   batch: number;
   testLimit: number | null;
   json?: string;
@@ -39,6 +43,7 @@ export function parseEvalFlags(args: string[]): EvalFlags | "help" {
   const { values } = parseFlags(args, {
     checkpoint: { type: "string" },
     data: { type: "string" },
+    "no-download": { type: "boolean" },
     batch: { type: "string" },
     "test-limit": { type: "string" },
     json: { type: "string" },
@@ -50,6 +55,7 @@ export function parseEvalFlags(args: string[]): EvalFlags | "help" {
   return {
     checkpoint: values.checkpoint,
     data: values.data,
+    noDownload: values["no-download"] ?? false,
     batch: intFlag("batch", values.batch, 1) ?? 1000,
     testLimit: intFlag("test-limit", values["test-limit"], 1) ?? null,
     json: values.json,
@@ -66,8 +72,15 @@ function trainedFor(epochs: number | undefined): string {
 export async function runEval(f: EvalFlags): Promise<number> {
   const say = (line: string) => f.quiet || console.log(line);
   // Every check of the inputs comes before the GPU starts.
+  if (f.json) await checkOutputPath("--json", f.json);
   const info = await readCheckpoint(f.checkpoint);
-  const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
+  const d = await cifar10({
+    dir: f.data,
+    extractTo: "data",
+    noDownload: f.noDownload,
+    terminal: !f.quiet && Deno.stderr.isTerminal(),
+    log: say,
+  });
   checkModelFitsData(info, d.s);
   let stats: MeanStd;
   if (info.stats) stats = info.stats;

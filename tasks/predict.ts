@@ -3,6 +3,7 @@ import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
 import { decodeImage, toCifarInput } from "../data/image.ts";
 import { intFlag, parseFlags, runTask, UsageError } from "./cli.ts";
+import { checkOutputPath } from "./output_paths.ts";
 import { buildTrainedModel, readCheckpoint } from "./trained_model.ts";
 import { classify } from "./inference.ts";
 
@@ -67,6 +68,7 @@ async function loadImages(paths: string[]): Promise<Float32Array> {
 
 /** Runs the classification; returns the exit code. */
 export async function runPredict(f: PredictFlags): Promise<number> {
+  if (f.json) await checkOutputPath("--json", f.json);
   const info = await readCheckpoint(f.checkpoint);
   if (!info.stats) {
     throw new Error(

@@ -1,6 +1,7 @@
 // `deno task report`: a run's metrics file (JSON lines) to its self-contained HTML report page.
 import { writeFileAtomic } from "../engine/files.ts";
 import { parseFlags, runTask, UsageError } from "./cli.ts";
+import { checkOutputPath } from "./output_paths.ts";
 import { readRunLog } from "./run_log.ts";
 import { reportPage } from "./report_page.ts";
 
@@ -38,6 +39,7 @@ if (import.meta.main) {
     const metrics = positionals[0];
     const out = values.out ?? pagePath(metrics);
     if (out === metrics) throw new UsageError(`--out ${out} would overwrite the metrics file`);
+    await checkOutputPath("--out", out);
     const log = await readRunLog(metrics);
     await writeAtomic(out, reportPage(log));
     console.log(`wrote ${out} (${log.epochs.length} epochs)`);

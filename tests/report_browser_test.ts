@@ -285,6 +285,7 @@ Deno.test({
         ],
         ["eval.ts", ["--checkpoint", files[0]], 1, "it is not a checkpoint"],
         ["eval.ts", ["--checkpoint", ckpt, "--data", `${tmp}/nowhere`], 1, "Cannot read CIFAR-10"],
+        ["eval.ts", ["--checkpoint", ckpt, "--json", tmp], 2, `error: --json ${tmp}: is a folder`],
         ["predict.ts", ["--checkpoint", ckpt], 2, "error: give at least one PNG or JPEG image"],
         [
           "predict.ts",
@@ -295,6 +296,7 @@ Deno.test({
         ["predict.ts", ["--checkpoint", ckpt, `${tmp}/notes.png`], 1, "not a PNG or JPEG file"],
         ["report.ts", [], 2, "error: give one metrics file, got 0"],
         ["report.ts", [`${tmp}/none.jsonl`], 1, "no such file"],
+        ["report.ts", [`${tmp}/run.jsonl`, "--out", tmp], 2, `error: --out ${tmp}: is a folder`],
         ["report.ts", [`${tmp}/bad.jsonl`], 1, 'line 1 has no number "lr"'],
       ];
       for (const [file, args, code, message] of bad) {
