@@ -17,6 +17,8 @@ export interface TrainFlags {
   resume?: string;
   overwrite: boolean;
   metrics?: string;
+  /** Conv tuning cache file, or null for none (`--tune-cache off`); undefined: the default. */
+  tuneCache?: string | null;
   quiet: boolean;
   width: number;
   depth: number;
@@ -47,6 +49,8 @@ ${r.description}
   --resume F       continue from a checkpoint written with the same settings
   --overwrite      replace an existing checkpoint of another or an unfinished run
   --metrics F      append one JSON object per epoch to F
+  --tune-cache F   where measured conv kernel choices are kept, or "off" (default
+                   $RESNET_WEBGPU_TUNE_CACHE, else ~/.cache/resnet-webgpu/conv2d-tune.json)
   --quiet          no adapter, model or progress lines
 ${model}
   --help           this text
@@ -98,6 +102,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       resume: { type: "string" },
       overwrite: { type: "boolean" },
       metrics: { type: "string" },
+      "tune-cache": { type: "string" },
       quiet: { type: "boolean" },
       width: { type: "string" },
       depth: { type: "string" },
@@ -123,7 +128,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
   if (!(dropout >= 0 && dropout < 1)) {
     throw new RangeError(`--dropout must be a number in [0, 1), got "${d}"`);
   }
-  for (const flag of ["data", "checkpoint", "resume", "metrics"] as const) {
+  for (const flag of ["data", "checkpoint", "resume", "metrics", "tune-cache"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag} needs a value`);
   }
   return {
@@ -139,6 +144,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     resume: values.resume,
     overwrite: values.overwrite ?? false,
     metrics: values.metrics,
+    tuneCache: values["tune-cache"] === "off" ? null : values["tune-cache"],
     quiet: values.quiet ?? false,
     width: int("width", values.width, 1, 4096) ?? r.width,
     depth,

@@ -20,7 +20,13 @@ function command(cwd: string, args: string[]): Deno.Command {
     cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp", NO_COLOR: "1" },
+    env: {
+      XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp",
+      NO_COLOR: "1",
+      // One conv tuning for all runs of a test (the first measures, the others read it), so
+      // every run picks the same kernels and a resumed run can equal an uninterrupted one.
+      RESNET_WEBGPU_TUNE_CACHE: `${cwd}/conv2d-tune.json`,
+    },
   });
 }
 
@@ -199,6 +205,9 @@ Deno.test("train task: unwritable output paths and bad flags are refused before 
     }
     // No checkpoint litter and no folder created by refused runs.
     assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name).sort(), ["file", "folder"]);
+    const bad = await run(tmp, [...RUN, "--tune-cache="]);
+    assertEquals(bad.code, 2);
+    assertStringIncludes(bad.err, "--tune-cache needs a value");
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
