@@ -8,6 +8,8 @@ import { parameterCount } from "../models/spec.ts";
 import { mistakesTable, perClassTable, topMistakes } from "../engine/train/format.ts";
 import { intFlag, parseFlags, runTask, UsageError } from "./cli.ts";
 import { checkOutputPath } from "./output_paths.ts";
+import { autotune } from "../engine/ops/conv2d/autotune.ts";
+import { convShapes } from "../models/conv_shapes.ts";
 import { buildTrainedModel, checkModelFitsData, readCheckpoint } from "./trained_model.ts";
 import { evaluate } from "./inference.ts";
 import { confusionRows, confusionTable, perClass } from "./confusion.ts";
@@ -23,6 +25,8 @@ mistakes, accuracy by class and the confusion matrix.
   --no-download    never download (offline machines): without local data, say what to do
   --batch N        test batch size (default 1000)
   --test-limit N   evaluate the first N test images (default: all 10,000)
+  --tune-cache F   measured conv kernel choices, shared with training, or "off" (default
+                   $RESNET_WEBGPU_TUNE_CACHE, else ~/.cache/resnet-webgpu/conv2d-tune.json)
   --json OUT       also write every figure (and each image's prediction) to OUT as JSON
   --quiet          no adapter and model lines
   --help           this text`;
@@ -35,6 +39,8 @@ export interface EvalFlags {
   batch: number;
   testLimit: number | null;
   json?: string;
+  /** Conv tuning cache (undefined: the default; null: off). */
+  tuneCache?: string | null;
   quiet: boolean;
 }
 
@@ -47,6 +53,7 @@ export function parseEvalFlags(args: string[]): EvalFlags | "help" {
     batch: { type: "string" },
     "test-limit": { type: "string" },
     json: { type: "string" },
+    "tune-cache": { type: "string" },
     quiet: { type: "boolean" },
     help: { type: "boolean" },
   }, false);
@@ -59,6 +66,7 @@ export function parseEvalFlags(args: string[]): EvalFlags | "help" {
     batch: intFlag("batch", values.batch, 1) ?? 1000,
     testLimit: intFlag("test-limit", values["test-limit"], 1) ?? null,
     json: values.json,
+    tuneCache: values["tune-cache"] === "off" ? null : values["tune-cache"],
     quiet: values.quiet ?? false,
   };
 }
@@ -94,11 +102,22 @@ export async function runEval(f: EvalFlags): Promise<number> {
       } training images`,
     );
   }
+  if (f.testLimit !== null && f.testLimit > d.nTest) {
+    throw new UsageError(
+      `--test-limit ${f.testLimit} is more than the ${d.nTest.toLocaleString("en-US")} test images`,
+    );
+  }
+  const nTest = f.testLimit ?? d.nTest;
   const engine = await Engine.create();
   try {
     say(describeGpu(engine.gpu));
     const model = buildTrainedModel(engine, info);
-    const nTest = Math.min(f.testLimit ?? d.nTest, d.nTest);
+    // The kernel choices training measured for its test pass (the cache), so eval runs the same.
+    const shapes = convShapes(info.spec, Math.min(f.batch, nTest));
+    await autotune(engine, shapes.map((s) => ({ ...s, directions: ["forward" as const] })), {
+      cache: f.tuneCache,
+      log: say,
+    });
     const testSet = GpuCifar.upload(engine, {
       images: d.X.subarray(0, nTest * 3072),
       labels: d.Y.subarray(0, nTest),

@@ -9,6 +9,8 @@ import { GpuCifar } from "../data/gpu_dataset.ts";
 import { module } from "../models/module.ts";
 import { summary } from "../models/summary.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
+import { convShapes } from "../models/conv_shapes.ts";
+import { autotune } from "../engine/ops/conv2d/autotune.ts";
 import type { RecipeName } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
 import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
@@ -169,6 +171,14 @@ async function runOn(
     { resumed: f.resume !== undefined },
   );
   say(`report: ${recorder.page} (rewritten after each epoch), metrics: ${recorder.metrics}`);
+  // Measured kernel choices for every conv of this model (from the cache after the first run).
+  await autotune(engine, [
+    ...convShapes(spec, f.batch),
+    ...convShapes(spec, Math.min(r.testBatch, nTest)).map((s) => ({
+      ...s,
+      directions: ["forward" as const],
+    })),
+  ], { cache: f.tuneCache, log: say });
   const tty = !f.quiet && Deno.stdout.isTerminal();
   const enc = new TextEncoder();
   const result = await train(engine, model, trainSet, testSet, {

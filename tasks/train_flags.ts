@@ -17,6 +17,8 @@ export interface TrainFlags {
   resume?: string;
   overwrite: boolean;
   metrics?: string;
+  /** Conv tuning cache file, or null for none (`--tune-cache off`); undefined: the default. */
+  tuneCache?: string | null;
   quiet: boolean;
   width: number;
   depth: number;
@@ -48,6 +50,8 @@ ${r.description}
   --overwrite      replace an existing checkpoint of another or an unfinished run
   --metrics F      append one JSON object per epoch to F (default: the checkpoint's name with
                    .jsonl); the report page beside the checkpoint (.html) is rewritten each epoch
+  --tune-cache F   where measured conv kernel choices are kept, or "off" (default
+                   $RESNET_WEBGPU_TUNE_CACHE, else ~/.cache/resnet-webgpu/conv2d-tune.json)
   --quiet          no adapter, model or progress lines
 ${model}
   --help           this text
@@ -99,6 +103,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       resume: { type: "string" },
       overwrite: { type: "boolean" },
       metrics: { type: "string" },
+      "tune-cache": { type: "string" },
       quiet: { type: "boolean" },
       width: { type: "string" },
       depth: { type: "string" },
@@ -124,7 +129,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
   if (!(dropout >= 0 && dropout < 1)) {
     throw new RangeError(`--dropout must be a number in [0, 1), got "${d}"`);
   }
-  for (const flag of ["data", "checkpoint", "resume", "metrics"] as const) {
+  for (const flag of ["data", "checkpoint", "resume", "metrics", "tune-cache"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag} needs a value`);
   }
   return {
@@ -140,6 +145,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     resume: values.resume,
     overwrite: values.overwrite ?? false,
     metrics: values.metrics,
+    tuneCache: values["tune-cache"] === "off" ? null : values["tune-cache"],
     quiet: values.quiet ?? false,
     width: int("width", values.width, 1, 4096) ?? r.width,
     depth,

@@ -286,6 +286,12 @@ Deno.test({
         ["eval.ts", ["--checkpoint", files[0]], 1, "it is not a checkpoint"],
         ["eval.ts", ["--checkpoint", ckpt, "--data", `${tmp}/nowhere`], 1, "Cannot read CIFAR-10"],
         ["eval.ts", ["--checkpoint", ckpt, "--json", tmp], 2, `error: --json ${tmp}: is a folder`],
+        [
+          "eval.ts",
+          ["--checkpoint", ckpt, "--data", source!, "--test-limit", "20000"],
+          2,
+          "error: --test-limit 20000 is more than the 10,000 test images",
+        ],
         ["predict.ts", ["--checkpoint", ckpt], 2, "error: give at least one PNG or JPEG image"],
         [
           "predict.ts",
