@@ -9,6 +9,8 @@ import { GpuCifar } from "../data/gpu_dataset.ts";
 import { module } from "../models/module.ts";
 import { summary } from "../models/summary.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
+import { convShapes } from "../models/conv_shapes.ts";
+import { autotune } from "../engine/ops/conv2d/autotune.ts";
 import type { RecipeName } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
 import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
@@ -16,6 +18,7 @@ import { removeStale } from "../engine/files.ts";
 import { guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
 import { StopSignals } from "./signals.ts";
 import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
+import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
 
 export { parseTrainFlags, type TrainFlags, usage };
 
@@ -38,6 +41,33 @@ export function runSettings(f: TrainFlags, n: number, nTest: number): Record<str
     mirror: r.mirror,
     smoothing: r.smoothing,
     ...r.sgd,
+  };
+}
+
+/** The settings the report page shows, in reading order. */
+function reportSettings(
+  f: TrainFlags,
+  s: { model: string; params: number; flops: number },
+  images: number,
+  nTest: number,
+): Record<string, string | number | boolean> {
+  const r = f.recipe;
+  return {
+    model: s.model,
+    parameters: s.params,
+    "GFLOP forward / image": Number((s.flops / 1e9).toFixed(3)),
+    epochs: f.epochs,
+    batch: f.batch,
+    "training images": images,
+    "test images": nTest,
+    seed: f.seed,
+    augment: r.augment,
+    mirror: r.mirror,
+    "label smoothing": r.smoothing,
+    ...(r.name === "wide" ? { depth: f.depth, width: f.width, dropout: f.dropout } : {
+      width: f.width,
+    }),
+    checkpoint: f.checkpoint,
   };
 }
 
@@ -127,6 +157,30 @@ async function runOn(
     }, batch ${f.batch}, ${count(f.epochs, "epoch")}`,
   );
   const model = module(engine, spec, { seed: f.seed });
+  const recorder = new RunRecorder(
+    f.metrics ?? besideCheckpoint(f.checkpoint, ".jsonl"),
+    besideCheckpoint(f.checkpoint, ".html"),
+    {
+      run: {
+        task: `train:${r.name}`,
+        ...reportSettings(f, s, trainSet.length, nTest),
+        data: d.dir,
+      },
+      adapter: describeGpu(engine.gpu),
+      classes: d.s,
+      started: new Date().toISOString(),
+    },
+    { resumed: f.resume !== undefined },
+  );
+  say(`report: ${recorder.page} (rewritten after each epoch), metrics: ${recorder.metrics}`);
+  // Measured kernel choices for every conv of this model (from the cache after the first run).
+  await autotune(engine, [
+    ...convShapes(spec, f.batch),
+    ...convShapes(spec, Math.min(r.testBatch, nTest)).map((s) => ({
+      ...s,
+      directions: ["forward" as const],
+    })),
+  ], { cache: f.tuneCache, log: say });
   const tty = !f.quiet && Deno.stdout.isTerminal();
   const enc = new TextEncoder();
   const result = await train(engine, model, trainSet, testSet, {
@@ -137,7 +191,12 @@ async function runOn(
     checkpointer: moduleCheckpointer(model, { stats, settings: run.settings }),
     checkpoint: f.checkpoint,
     resume: f.resume,
-    metrics: f.metrics,
+    // The metrics file (with the confusion matrix) and the report page, after each epoch.
+    // A failed write is a warning, as for --metrics: the checkpoint is already written.
+    onEpoch: (result) =>
+      recorder.epoch(result).catch((e) =>
+        console.error(`warning: cannot update the report: ${(e as Error).message}`)
+      ),
     log: (line) => {
       if (tty) Deno.stdout.writeSync(enc.encode("\r\x1b[K"));
       console.log(line);

@@ -18,6 +18,8 @@ export interface TrainFlags {
   resume?: string;
   overwrite: boolean;
   metrics?: string;
+  /** Conv tuning cache file, or null for none (`--tune-cache off`); undefined: the default. */
+  tuneCache?: string | null;
   quiet: boolean;
   width: number;
   depth: number;
@@ -49,7 +51,10 @@ ${r.description}
                    or the --resume file)
   --resume F       continue from a checkpoint written with the same settings
   --overwrite      replace an existing checkpoint of another or an unfinished run
-  --metrics F      append one JSON object per epoch to F
+  --metrics F      append one JSON object per epoch to F (default: the checkpoint's name with
+                   .jsonl); the report page beside the checkpoint (.html) is rewritten each epoch
+  --tune-cache F   where measured conv kernel choices are kept, or "off" (default
+                   $RESNET_WEBGPU_TUNE_CACHE, else ~/.cache/resnet-webgpu/conv2d-tune.json)
   --quiet          no adapter, model or progress lines
   --conv MODE      direct | winograd (F(2×2,3×3) on every 3×3 stride-1 layer) | auto (default:
                    Winograd where it measured faster on this kind of adapter)
@@ -103,6 +108,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       resume: { type: "string" },
       overwrite: { type: "boolean" },
       metrics: { type: "string" },
+      "tune-cache": { type: "string" },
       quiet: { type: "boolean" },
       width: { type: "string" },
       depth: { type: "string" },
@@ -129,7 +135,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
   if (!(dropout >= 0 && dropout < 1)) {
     throw new RangeError(`--dropout must be a number in [0, 1), got "${d}"`);
   }
-  for (const flag of ["data", "checkpoint", "resume", "metrics"] as const) {
+  for (const flag of ["data", "checkpoint", "resume", "metrics", "tune-cache"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag} needs a value`);
   }
   const conv = values.conv ?? "auto";
@@ -149,6 +155,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     resume: values.resume,
     overwrite: values.overwrite ?? false,
     metrics: values.metrics,
+    tuneCache: values["tune-cache"] === "off" ? null : values["tune-cache"],
     quiet: values.quiet ?? false,
     width: int("width", values.width, 1, 4096) ?? r.width,
     depth,

@@ -20,7 +20,13 @@ function command(cwd: string, args: string[]): Deno.Command {
     cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp", NO_COLOR: "1" },
+    env: {
+      XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp",
+      NO_COLOR: "1",
+      // One conv tuning for all runs of a test (the first measures, the others read it), so
+      // every run picks the same kernels and a resumed run can equal an uninterrupted one.
+      RESNET_WEBGPU_TUNE_CACHE: `${cwd}/conv2d-tune.json`,
+    },
   });
 }
 
@@ -30,28 +36,33 @@ async function run(cwd: string, args: string[]): Promise<Ran> {
   return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
 
-/** Runs the task and sends `signals` once its stdout shows `after`; returns what it printed. */
-async function runSignalled(cwd: string, args: string[], after: RegExp, signals: Deno.Signal[]) {
+/** A signal to send once `stream` of the run shows `after`. */
+interface Trigger {
+  stream: "out" | "err";
+  after: RegExp;
+  signal: Deno.Signal;
+}
+
+/** Runs the task, sending each trigger's signal in turn once its output shows; returns what it printed. */
+async function runSignalled(cwd: string, args: string[], triggers: Trigger[]) {
   const child = command(cwd, args).spawn();
-  const dec = new TextDecoder();
-  let out = "";
-  let sentAt = 0;
-  const reader = child.stdout.getReader();
-  const err = new Response(child.stderr).text();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += dec.decode(value);
-    if (!sentAt && after.test(out)) {
-      sentAt = performance.now();
-      for (const s of signals) {
-        child.kill(s);
-        await new Promise((r) => setTimeout(r, 100));
+  const text = { out: "", err: "" };
+  let next = 0;
+  let firstAt = 0;
+  const pump = async (stream: "out" | "err", body: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of body) {
+      text[stream] += dec.decode(chunk);
+      while (next < triggers.length && triggers[next].after.test(text[triggers[next].stream])) {
+        firstAt ||= performance.now();
+        child.kill(triggers[next++].signal);
       }
     }
-  }
+  };
+  await Promise.all([pump("out", child.stdout), pump("err", child.stderr)]);
   const status = await child.status;
-  return { code: status.code, out, err: await err, seconds: (performance.now() - sentAt) / 1000 };
+  const seconds = (performance.now() - firstAt) / 1000;
+  return { code: status.code, out: text.out, err: text.err, sent: next, seconds };
 }
 
 /** The epoch lines of an output without their clock times. */
@@ -77,13 +88,19 @@ Deno.test({
       await Deno.mkdir(`${tmp}/runs`);
       await Deno.writeTextFile(`${tmp}/runs/wide.safetensors.tmp-999999`, "half a checkpoint");
       // SIGTERM during epoch 2: exit 143, a checkpoint, then --resume F finishes epoch 2 the same.
-      const stopped = await runSignalled(tmp, [...base, "--epochs", "2"], /^ +1\. lr:/m, [
-        "SIGTERM",
+      const stopped = await runSignalled(tmp, [...base, "--epochs", "2"], [
+        { stream: "out", after: /^ +1\. lr:/m, signal: "SIGTERM" },
       ]);
       assertEquals(stopped.code, 143, stopped.err);
       assertStringIncludes(stopped.err, "SIGTERM: stopping after this batch");
       assertMatch(stopped.out, /interrupted at epoch 2.*checkpoint written to runs\/wide/);
-      assertEquals([...Deno.readDirSync(`${tmp}/runs`)].map((e) => e.name), ["wide.safetensors"]);
+      // The stale temp file is gone; beside the checkpoint, the run's metrics file and report page.
+      assertEquals([...Deno.readDirSync(`${tmp}/runs`)].map((e) => e.name).sort(), [
+        "wide.html",
+        "wide.jsonl",
+        "wide.safetensors",
+      ]);
+      await Deno.copyFile(`${tmp}/runs/wide.safetensors`, `${tmp}/u.safetensors`); // unfinished
       const resumed = await run(tmp, [
         ...base,
         "--epochs",
@@ -96,13 +113,18 @@ Deno.test({
       assertEquals(epochLines(resumed.out), [want[1]]);
 
       // A second signal quits at once, without waiting for the batch.
+      // A second signal quits at once, without waiting: sent while the run measures its conv
+      // kernels (a fresh tuning cache: seconds of work that no stop request shortens).
       const quit = await runSignalled(
         tmp,
-        [...base, "--epochs", "3", "--checkpoint", "q.safetensors"],
-        /^ +1\. lr:/m,
-        ["SIGINT", "SIGINT"],
+        [...RUN, ...SMALL, "--data", source!, "--epochs", "3", "--checkpoint", "q.safetensors"]
+          .concat(["--tune-cache", `${tmp}/fresh-tune.json`]),
+        [
+          { stream: "out", after: /^training on /m, signal: "SIGINT" },
+          { stream: "err", after: /SIGINT: stopping after this batch/, signal: "SIGINT" },
+        ],
       );
-      assertEquals(quit.code, 137, quit.err);
+      assertEquals([quit.code, quit.sent], [137, 2], quit.err);
       assertStringIncludes(quit.err, "SIGINT again: quitting now");
       assert(quit.seconds < 5, `quit ${quit.seconds.toFixed(1)} s after the first signal`);
 
@@ -124,14 +146,14 @@ Deno.test({
       const unfinished = await run(tmp, [
         ...base,
         "--epochs",
-        "3",
+        "2",
         "--checkpoint",
-        "q.safetensors",
+        "u.safetensors",
       ]);
       assertEquals(unfinished.code, 2);
       assertStringIncludes(
         unfinished.err,
-        "holds an unfinished run of these settings (stopped in epoch 2 of 3)",
+        "holds an unfinished run of these settings (stopped in epoch 2 of 2)",
       );
       const finished = await run(tmp, [...base, "--epochs", "2", "--resume", "a.safetensors"]);
       assertEquals(finished.code, 0, finished.err);
@@ -142,18 +164,18 @@ Deno.test({
       const seed = await run(tmp, [
         ...base,
         "--epochs",
-        "2",
+        "3",
         "--seed",
         "5",
         "--resume",
-        "q.safetensors",
+        "u.safetensors",
       ]);
       assertEquals(seed.code, 2);
       assertStringIncludes(
         seed.err,
-        "Cannot resume from q.safetensors: it was written by a run with other settings",
+        "Cannot resume from u.safetensors: it was written by a run with other settings",
       );
-      assertStringIncludes(seed.err, "epochs=3 there, 2 here; seed=0 there, 5 here");
+      assertStringIncludes(seed.err, "epochs=2 there, 3 here; seed=0 there, 5 here");
       const bytes = await Deno.readFile(`${tmp}/a.safetensors`);
       const at = bytes.length - 1000;
       await Deno.writeFile(`${tmp}/cut.safetensors`, bytes.subarray(0, at));
@@ -199,6 +221,9 @@ Deno.test("train task: unwritable output paths and bad flags are refused before 
     }
     // No checkpoint litter and no folder created by refused runs.
     assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name).sort(), ["file", "folder"]);
+    const bad = await run(tmp, [...RUN, "--tune-cache="]);
+    assertEquals(bad.code, 2);
+    assertStringIncludes(bad.err, "--tune-cache needs a value");
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
