@@ -61,8 +61,8 @@ export function winogradApplies(g: ConvGeometry): boolean {
  * fastest. What counts is the batch's number of tiles T_m = N·⌈P/m⌉·⌈Q/m⌉: the GEMMs run
  * 128 tiles per workgroup, so with fewer the lanes idle. F(4×4) wins with T₄ ≥ 128 (forward
  * and backward-input 1.6–3.1×, backward-weight ≥ 32 tiles 1.4–5.5×); F(2×2) takes over below;
- * backward-input with fewer than 32 output channels and backward-weight of narrow layers stay
- * direct. Hardware adapters keep the direct kernels until measured there (`tuneConv2d`).
+ * stems (3 input channels), backward-input with fewer than 32 output channels and
+ * backward-weight of narrow layers stay direct. Hardware adapters keep the direct kernels until measured there (`tuneConv2d`).
  */
 export function winogradByDefault(
   engine: Engine,
@@ -73,7 +73,7 @@ export function winogradByDefault(
   const tiles = (m: number) => g.N * Math.ceil(g.P / m) * Math.ceil(g.Q / m);
   const pick = (t4: number, t2: number) =>
     tiles(4) >= t4 ? "winograd4" : tiles(2) >= t2 ? "winograd" : null;
-  if (dir === "forward") return pick(128, 128);
+  if (dir === "forward") return g.C >= 16 ? pick(128, 128) : null; // stems: noise-level either way
   if (dir === "backwardInput") return g.C >= 32 && g.K >= 16 ? pick(128, 512) : null;
   return g.C >= 32 && g.K >= 32 ? pick(32, 32) : null;
 }
