@@ -9,6 +9,9 @@ import gather from "../../../kernels/conv2d/blocked_gather.wgsl" with { type: "t
 import weight from "../../../kernels/conv2d/blocked_weight.wgsl" with { type: "text" };
 import tiled from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };
 import tiledWeight from "../../../kernels/conv2d/tiled_weight.wgsl" with { type: "text" };
+import wgGemm from "../../../kernels/conv2d/winograd_gemm.wgsl" with { type: "text" };
+import wgTiles from "../../../kernels/conv2d/winograd_tiles.wgsl" with { type: "text" };
+import wgFilter from "../../../kernels/conv2d/winograd_filter.wgsl" with { type: "text" };
 
 /** Bumped when the meaning of a stored choice changes (the kernels' text is hashed as well). */
 const CACHE_FORMAT = "resnet-webgpu-conv2d-tune/1";
@@ -24,7 +27,10 @@ function fnv(...parts: string[]): string {
 }
 
 /** Identifies the kernels a stored choice was measured with: any change to them makes it stale. */
-export const KERNEL_VERSION: string = fnv(CACHE_FORMAT, gather, weight, tiled, tiledWeight);
+export const KERNEL_VERSION: string = fnv(
+  CACHE_FORMAT,
+  ...[gather, weight, tiled, tiledWeight, wgGemm, wgTiles, wgFilter],
+);
 
 /** Options of {@linkcode autotune}. */
 export interface AutotuneOptions {

@@ -4,7 +4,8 @@
 import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
 import { grid } from "../../grid.ts";
-import { up } from "./choice.ts";
+import { conv2dMode, up, winogradApplies } from "./choice.ts";
+import { addCandidates } from "./candidates.ts";
 import type { ConvGeometry } from "./geometry.ts";
 import {
   winogradFilterSource,
@@ -19,6 +20,13 @@ const UTIL = { name: "conv2d/util.wgsl", code: utilCode };
  * 1.3× the 16×16 block on lavapipe (compile ≈ 4 s once); 32×32 was no faster.
  */
 const TM = 32, RN4 = 4, WG = 8;
+
+// The tuner (autotune, tuneConv2d's callers) also measures both tile sizes on 3×3 stride-1 shapes.
+addCandidates((_engine, _dir, g) =>
+  winogradApplies(g) && conv2dMode() !== "direct"
+    ? [{ variant: "winograd" }, { variant: "winograd4" }]
+    : []
+);
 
 /** Output tile size: 2 for F(2×2,3×3) (16 GEMMs), 4 for F(4×4,3×3) (36 GEMMs). */
 export type WinogradTile = 2 | 4;
