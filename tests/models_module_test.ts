@@ -17,11 +17,18 @@ import {
 } from "../models/checkpoint.ts";
 import { resnet, resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
+import { setConv2dMode } from "../engine/ops/conv2d/mod.ts";
 import { type LayerSpec, parameterCount } from "../models/spec.ts";
 
 /** The fixture version these tests expect (gen_fixtures.py's FIXTURE_VERSION). */
 const FIXTURE_VERSION = "1";
 const FIXTURES = new URL("./fixtures/", import.meta.url);
+
+// The tolerances below were measured with the direct conv kernels. Winograd F(4×4,3×3)'s
+// forward error (~1e-5 relative, tests/winograd_test.ts) grows through batch norms over 16
+// values to ~4e-3 of a gradient's scale here, so these PyTorch checks pin the direct kernels;
+// Winograd's own numerics are checked against float64 and by the training-parity runs (README).
+setConv2dMode("direct");
 
 /** small_resnet.safetensors: resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 }). */
 const SMALL_RESNET = () => resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 });
