@@ -3,7 +3,7 @@ import type { Engine } from "../engine.ts";
 import type { Module } from "../../models/module.ts";
 import type { GpuCifar } from "../../data/gpu_dataset.ts";
 import { SGD } from "../optim.ts";
-import { crossEntropyParts, softmaxCrossEntropy } from "../ops/loss.ts";
+import { PlannedSteps } from "./planned_steps.ts";
 import { cosineLr } from "./schedule.ts";
 import { EpochMetrics } from "./metrics.ts";
 import { loadTrainCheckpoint, saveTrainCheckpoint, type TrainPosition } from "./checkpoint.ts";
@@ -94,6 +94,10 @@ export async function train(
     nesterov: options.nesterov ?? true,
   });
   const metrics = new EpochMetrics(engine, 10);
+  const steps = new PlannedSteps(engine, { model, opt, metrics }, {
+    smoothing,
+    dropoutSeed: (epoch, batch) => batchSeed(seed, epoch, batch),
+  });
   const results: EpochResult[] = [];
   const started = performance.now();
   try {
@@ -136,15 +140,7 @@ export async function train(
             interrupted: true,
           };
         }
-        engine.scope(() => {
-          const b = trainSet.batch(i);
-          const logits = model.forward(b.x, { training: true, seed: batchSeed(seed, k, i) });
-          const loss = softmaxCrossEntropy(logits, b.y, { smoothing });
-          metrics.trackTrain(loss, i);
-          engine.tape.backward(loss);
-          opt.step();
-        });
-        engine.flush();
+        steps.train(trainSet, k, i);
         // Bound the work queued ahead of the GPU (no readback: completion only).
         inflight.push(engine.device.queue.onSubmittedWorkDone());
         if (inflight.length > 2) await inflight.shift();
@@ -161,18 +157,7 @@ export async function train(
       const trainSeconds = (performance.now() - t0) / 1000;
       const images = (trainSet.batches - first) * trainSet.batchSize;
       testSet.beginEpoch(0, 0, { shuffle: false });
-      for (let i = 0; i < testSet.batches; i++) {
-        engine.noGrad(() =>
-          engine.scope(() => {
-            const b = testSet.batch(i);
-            const parts = crossEntropyParts(model.forward(b.x, { training: false }), b.y, {
-              smoothing,
-            });
-            metrics.trackTest(parts.rowLoss, parts.pred, b.y);
-          })
-        );
-        engine.flush();
-      }
+      for (let i = 0; i < testSet.batches; i++) steps.test(testSet, i);
       const totals = await metrics.read();
       if (totals.badBatch >= 0) {
         const kept = options.checkpoint
@@ -216,6 +201,7 @@ export async function train(
       }
     }
   } finally {
+    steps.dispose();
     metrics.dispose();
     opt.dispose();
   }
