@@ -28,7 +28,10 @@ export interface PlannedStepsOptions {
  * A training step (batch, forward, softmax-CE, loss into the metrics, backward, SGD) and a test
  * step (batch, forward with running statistics, loss and confusion into the metrics), each
  * planned at its first use for a batch size and replayed after: the epoch, batch index, dropout
- * seed and learning rate are the per-step values.
+ * seed and learning rate are the per-step values. Only one split's plans are kept: switching
+ * from training to test (or back) frees the other's, so the GPU holds the larger of the two
+ * steps' memory, not both (re-planning costs tens of milliseconds of host time once an epoch).
+ * The caller waits for the GPU before switching (the trainer does, to read its metrics).
  */
 export class PlannedSteps {
   #engine: Engine;
@@ -107,6 +110,11 @@ export class PlannedSteps {
     make: () => PlannedStep<Record<string, never>, void>,
   ): PlannedStep<Record<string, never>, void> {
     const size = data.batchLength(batch);
+    for (const [other, plans] of this.#plans) {
+      if (other === data) continue;
+      for (const s of plans.values()) s.dispose();
+      this.#plans.delete(other);
+    }
     let bySize = this.#plans.get(data);
     if (!bySize) this.#plans.set(data, bySize = new Map());
     let step = bySize.get(size);
