@@ -82,7 +82,8 @@ export async function benchHost(engine: Engine, options: HostOptions): Promise<R
     const planMs = performance.now() - t0;
     const planned = time(() => {
       seed++;
-      plan.encode();
+      plan.record();
+      e.discard();
     });
     const row = (name: string, t: typeof eager, extra: Record<string, number | null>): Row => ({
       name,

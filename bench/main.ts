@@ -258,14 +258,14 @@ async function main(): Promise<number> {
         ],
         rows,
         notes: [
-          "train = forward + softmax-CE + backward + SGD in one scope and one submission; eval = " +
-          "forward with running statistics + loss; FLOPs from models/summary.ts (resnet18a 1.11, " +
+          "train = forward + softmax-CE + backward + SGD planned once, replayed in one submission; " +
+          "eval = forward with running statistics + loss, planned likewise; FLOPs from models/summary.ts (resnet18a 1.11, " +
           "WRN-16-8 3.10 GFLOP a forward image, training 3×); img/s and GFLOP/s from wall ms " +
           "(steps back to back, recording included)",
           "epoch min: training epoch of the recipe (resnet18a 100,000 images, WRN-16-8 50,000) " +
           "or, for eval, the 10,000 test images, at this batch's rate",
-          "peak MiB: most pool memory in use during the step above what was in use before the " +
-          "model was built (parameters, gradients, momentum, activations)",
+          "peak MiB: the GPU memory the model and its planned step hold (parameters, gradients, " +
+          "momentum, the plan's activations, gradients, workspaces and uniforms)",
         ],
       };
     });

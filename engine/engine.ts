@@ -37,6 +37,8 @@ export class Engine {
   gradEnabled = true;
   /** Number of dispatches recorded since creation (for benchmarks and tests). */
   dispatches = 0;
+  /** Number of command buffers flush() has submitted since creation. */
+  submissions = 0;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #error: Error | null = null;
@@ -230,9 +232,21 @@ export class Engine {
     if (!this.#encoder) return;
     this.#pass?.end();
     this.device.queue.submit([this.#encoder.finish()]);
+    this.submissions++;
     this.#encoder = null;
     this.#pass = null;
     this.#bindings.afterSubmit();
+  }
+
+  /**
+   * The open command encoder with no compute pass open (a planned step encodes its replay here;
+   * the next flush submits it with the work recorded before and after).
+   */
+  commandEncoder(): GPUCommandEncoder {
+    this.#notPlanning("commandEncoder");
+    this.#pass?.end();
+    this.#pass = null;
+    return this.#encoder ??= this.device.createCommandEncoder();
   }
 
   /** Drops the recorded work without submitting it (benchmarks that time recording alone). */

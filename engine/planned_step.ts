@@ -36,6 +36,8 @@ export class PlannedStep<I extends Record<string, Tensor>, T> {
   readonly outputs: T;
   #rec: StepRecording;
   #first = true;
+  /** engine.submissions when this plan last recorded into the open encoder, else -1. */
+  #pending = -1;
   #disposed = false;
 
   constructor(engine: Engine, rec: StepRecording, inputs: I, outputs: T) {
@@ -61,11 +63,12 @@ export class PlannedStep<I extends Record<string, Tensor>, T> {
   }
 
   /**
-   * Encodes one step without submitting it: runs the registered host work (not on the first
-   * replay: recording did it), writes the per-step values, copies `inputs` into the plan's
-   * inputs, and encodes the dispatches. Throws naming the input on a shape or dtype mismatch.
+   * Records one step into the engine's open command encoder without submitting it (the next
+   * `engine.flush()` does): runs the registered host work (not on the first replay: recording
+   * did it), writes the per-step values, copies `inputs` into the plan's inputs and encodes the
+   * dispatches in one compute pass. Throws naming the input on a shape or dtype mismatch.
    */
-  encode(inputs: Partial<I> = {}): GPUCommandBuffer {
+  record(inputs: Partial<I> = {}): void {
     if (this.#disposed) throw new Error("PlannedStep: replayed after dispose()");
     const e = this.engine;
     e.throwIfFailed();
@@ -87,10 +90,13 @@ export class PlannedStep<I extends Record<string, Tensor>, T> {
       if (t.disposed) throw new Error(`PlannedStep: input "${name}" (${t}) was disposed`);
       if (t !== own) copies.push([t, own]);
     }
+    // The per-step slab holds one step's values: a second replay into the same submission
+    // would overwrite the first one's, so that one is submitted first.
+    if (this.#pending === e.submissions && this.#rec.perStepValues > 0) e.flush();
     if (!this.#first) { for (const fn of this.#rec.effects) fn(); }
     this.#first = false;
     this.#rec.writeValues();
-    const enc = e.device.createCommandEncoder();
+    const enc = e.commandEncoder();
     for (const [src, dst] of copies) {
       enc.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.byteLength);
     }
@@ -98,17 +104,16 @@ export class PlannedStep<I extends Record<string, Tensor>, T> {
     this.#rec.encode(pass);
     pass.end();
     e.dispatches += this.#rec.commands.length;
-    return enc.finish();
+    this.#pending = e.submissions;
   }
 
   /**
-   * Runs one step: {@linkcode encode}, then submits after any work recorded eagerly before it.
-   * Returns {@linkcode outputs}.
+   * Runs one step: {@linkcode record}, then one submit (with any work recorded eagerly before
+   * it). Returns {@linkcode outputs}.
    */
   replay(inputs: Partial<I> = {}): T {
-    const cb = this.encode(inputs);
+    this.record(inputs);
     this.engine.flush();
-    this.engine.device.queue.submit([cb]);
     return this.outputs;
   }
 
