@@ -20,7 +20,7 @@
  * @module
  */
 export { describeGpu, DeviceError, type Gpu, NoAdapterError } from "./engine/device.ts";
-export { type BindValue, Engine } from "./engine/engine.ts";
+export { type BindValue, Engine, type UniformValues } from "./engine/engine.ts";
 export { grid } from "./engine/grid.ts";
 export { type KernelSource, kernelSource } from "./engine/kernel.ts";
 export { BufferPool } from "./engine/buffer_pool.ts";
@@ -28,6 +28,7 @@ export { type DType, Tensor } from "./engine/tensor.ts";
 export { Tape } from "./engine/tape.ts";
 export { type ParamSpec, ParamStore } from "./engine/params.ts";
 export { SGD, type SgdOptions } from "./engine/optim.ts";
+export { PlannedStep, type PlanOptions, planStep } from "./engine/planned_step.ts";
 export { add, mul, relu, reluBackward, scale } from "./engine/ops/elementwise.ts";
 export { linear, matmul, matmulRaw, sumRows } from "./engine/ops/matmul.ts";
 export { mean, sum } from "./engine/ops/reduce.ts";

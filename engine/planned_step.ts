@@ -52,6 +52,16 @@ export class PlannedStep<I extends Record<string, Tensor>, T> {
     return this.#rec.commands.length;
   }
 
+  /** Dispatches per kernel entry point (`file:entry`, generated variants counted together). */
+  dispatchesByKernel(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const c of this.#rec.commands) {
+      const label = c.pipeline.label.replace(/\[[^\]]*\]/g, "");
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Uniforms recomputed at every replay (the rest were packed once). */
   get perStepValues(): number {
     return this.#rec.perStepValues;
@@ -149,6 +159,7 @@ export function planStep<I extends Record<string, Tensor>, T>(
   options: PlanOptions<I> = {},
 ): PlannedStep<I, T> {
   const rec = new StepRecording(engine.device);
+  const taped = engine.tape.length;
   try {
     const { inputs, outputs } = engine.capture(rec, () => {
       const inputs = {} as Record<string, Tensor>;
@@ -159,6 +170,12 @@ export function planStep<I extends Record<string, Tensor>, T>(
       const outputs = engine.scope(() => fn(inputs as I));
       return { inputs: inputs as I, outputs };
     });
+    if (engine.tape.length !== taped) {
+      engine.tape.clear();
+      throw new Error(
+        "planStep: the step left ops on the tape; call backward inside it or run it under engine.noGrad",
+      );
+    }
     rec.finish();
     return new PlannedStep(engine, rec, inputs, outputs);
   } catch (e) {

@@ -148,6 +148,7 @@ gpuTest("planned step: a replay given another shape names the input", async (e) 
   assertThrows(() => step.replay({ x: big }), RangeError, 'input "x" is [3, 3, 8, 8] f32');
   assertThrows(() => step.replay({ z: x } as never), TypeError, 'no input named "z"');
   assertThrows(() => planStep(e, () => e.write(x, new Float32Array(x.size))), Error, "planned");
+  assertThrows(() => planStep(e, () => m.forward(x, { training: true })), Error, "on the tape");
   await e.sync();
   step.dispose();
   for (const t of [x, y, big]) t.dispose();
