@@ -39,17 +39,12 @@ export async function benchHost(engine: Engine, options: HostOptions): Promise<R
   const B = options.batch;
   const rows: Row[] = [];
   for (const m of RECIPE_MODELS) {
-    const names = { eager: `${m.name} host, eager`, planned: `${m.name} host, planned` };
+    const names = { eager: `${m.model} host, eager`, planned: `${m.model} host, planned` };
     if (!want(names.eager) && !want(names.planned)) continue;
     await e.sync();
     const base = e.pool.stats.inUse;
     const model = module(e, m.spec(), { seed: 1 });
-    const sgd = new SGD(model.params, {
-      lr: 0.08,
-      momentum: 0.9,
-      weightDecay: 5e-4,
-      nesterov: true,
-    });
+    const sgd = new SGD(model.params, { lr: m.sgd.baseLr, ...m.sgd });
     const x = e.upload(new Float32Array(B * 3 * 32 * 32).fill(0.5), [B, 3, 32, 32]);
     const y = e.upload(Array.from({ length: B }, (_, i) => i % 10), [B], "u32");
     await e.sync();

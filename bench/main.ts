@@ -229,7 +229,7 @@ async function main(): Promise<number> {
   }
 
   let ourTfjsMs: number | null = null;
-  const stepNames = RECIPE_MODELS.flatMap((m) => [`${m.name} train step`, `${m.name} eval step`]);
+  const stepNames = RECIPE_MODELS.flatMap((m) => [`${m.model} train step`, `${m.model} eval step`]);
   const stepScope = run.wants("steps", stepNames);
   if (stepScope !== "none") {
     const c = await ceilings();
@@ -273,7 +273,7 @@ async function main(): Promise<number> {
 
   const hostNames = RECIPE_MODELS.flatMap((
     m,
-  ) => [`${m.name} host, eager`, `${m.name} host, planned`]);
+  ) => [`${m.model} host, eager`, `${m.model} host, planned`]);
   const hostScope = run.wants("host", hostNames);
   if (hostScope !== "none") {
     await run.section(async () => ({

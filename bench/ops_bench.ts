@@ -5,11 +5,15 @@ import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { linear } from "../engine/ops/matmul.ts";
 import { ParamStore } from "../engine/params.ts";
 import { SGD } from "../engine/optim.ts";
+import { parameterCount } from "../models/spec.ts";
+import { RECIPES } from "../tasks/recipes.ts";
 import type { Row } from "./report.ts";
 import { timerFor } from "./timing.ts";
 
-/** Parameter counts of the two recipes' models (RECIPES.md). */
-export const PARAMS = { resnet18a: 11_173_962, "wrn-16-8": 10_961_370 } as const;
+/** Parameter counts of the two recipes' models (tasks/recipes.ts). */
+export const PARAMS = Object.fromEntries(
+  [RECIPES.res, RECIPES.wide].map((r) => [r.model, parameterCount(r.spec())]),
+);
 
 /** Options of {@linkcode benchOps}. */
 export interface OpsOptions {
@@ -74,7 +78,7 @@ export async function benchOps(engine: Engine, options: OpsOptions): Promise<Row
     if (!want(name)) continue;
     const store = new ParamStore(e, [{ name: "w", shape: [count], init: 0.01 }]);
     e.fill(store.grads, 0.001);
-    const sgd = new SGD(store, { lr: 0.08, momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+    const sgd = new SGD(store, { lr: RECIPES.res.sgd.baseLr, ...RECIPES.res.sgd });
     const t = await timer.time(() => sgd.step(), { runs });
     // Reads weights, gradients and momentum; writes weights and momentum.
     rows.push({ name, ms: t.median, gbps: (20 * store.weights.size) / t.median / 1e6 });

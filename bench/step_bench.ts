@@ -4,25 +4,15 @@ import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { SGD } from "../engine/optim.ts";
 import { planStep } from "../engine/planned_step.ts";
 import { module } from "../models/module.ts";
-import { resnet18a } from "../models/resnet.ts";
-import { widenet } from "../models/widenet.ts";
 import { summary } from "../models/summary.ts";
-import type { ModelSpec } from "../models/spec.ts";
+import { epochImages, type Recipe, RECIPES } from "../tasks/recipes.ts";
 import type { Row } from "./report.ts";
 import { timerFor } from "./timing.ts";
 
 const MIB = 1024 * 1024;
 
-/** The two recipes' models: spec, loss smoothing, images per training epoch (RECIPES.md). */
-export const RECIPE_MODELS: readonly {
-  name: string;
-  spec: () => ModelSpec;
-  smoothing: number;
-  epoch: number;
-}[] = [
-  { name: "resnet18a", spec: () => resnet18a(10), smoothing: 0, epoch: 100_000 },
-  { name: "wrn-16-8", spec: () => widenet(16, 8, 0.3, 10), smoothing: 0.1, epoch: 50_000 },
-];
+/** The two recipes (tasks/recipes.ts): model, loss smoothing, SGD and epoch size. */
+export const RECIPE_MODELS: readonly Recipe[] = [RECIPES.res, RECIPES.wide];
 
 /** Test images per evaluation pass (both recipes). */
 const TEST_IMAGES = 10_000;
@@ -54,19 +44,14 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
   const B = options.batch;
   const rows: Row[] = [];
   for (const m of RECIPE_MODELS) {
-    const names = { train: `${m.name} train step`, eval: `${m.name} eval step` };
+    const names = { train: `${m.model} train step`, eval: `${m.model} eval step` };
     if (!want(names.train) && !want(names.eval)) continue;
     await e.sync();
     const base = e.pool.stats.inUse;
     const spec = m.spec();
     const flops = summary(spec).flops;
     const model = module(e, spec, { seed: 1 });
-    const sgd = new SGD(model.params, {
-      lr: 0.08,
-      momentum: 0.9,
-      weightDecay: 5e-4,
-      nesterov: true,
-    });
+    const sgd = new SGD(model.params, { lr: m.sgd.baseLr, ...m.sgd });
     const xv = new Float32Array(B * 3 * 32 * 32);
     for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i * 0.37) * 1.5;
     const x = e.upload(xv, [B, 3, 32, 32]);
@@ -91,7 +76,7 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
       });
       const gflops = (factor * flops * B) / t.wall / 1e6;
       const imgs = (B / t.wall) * 1000;
-      const epochImages = kind === "train" ? m.epoch : TEST_IMAGES;
+      const epochImages_ = kind === "train" ? epochImages(m) : TEST_IMAGES;
       rows.push({
         name: names[kind],
         batch: B,
@@ -101,7 +86,7 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
         gflops,
         frac: options.ceiling ? gflops / options.ceiling : null,
         peak: (e.pool.stats.inUse - base + plan.bytes) / MIB,
-        epoch: epochImages / imgs / 60,
+        epoch: epochImages_ / imgs / 60,
       });
       await e.sync();
       plan.dispose();

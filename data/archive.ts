@@ -1,11 +1,14 @@
-// The CIFAR-10 archive: download with MD5 check, and a safe, atomic, once-only extraction.
+// The CIFAR-10 archive: a safe, atomic extraction that records its source (path, size, MD5).
 import { createHash } from "node:crypto";
+import { partialPath, removeStale, syncDir, writeFileAtomic } from "../engine/files.ts";
 import { gunzip, readTar } from "./tar.ts";
 
 /** Where the official binary archive is published. */
 export const CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 /** MD5 of the official archive (a downloaded file must match it). */
 export const CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
+/** The file name of the archive. */
+export const ARCHIVE = "cifar-10-binary.tar.gz";
 /** The folder the archive unpacks to. */
 export const FOLDER = "cifar-10-batches-bin";
 /** The files a CIFAR-10 folder must hold. */
@@ -18,52 +21,95 @@ export const FILES = [
   "test_batch.bin",
   "batches.meta.txt",
 ] as const;
-const MARKER = ".extracted-from";
+/** The manifest an extraction writes into its folder: which archive it came from. */
+export const MANIFEST = ".source.json";
+const OLD_MARKER = ".extracted-from"; // earlier versions' marker: such a folder is ours too
 
-/** Options for {@linkcode extractArchive} and {@linkcode downloadArchive}. */
+/** Which archive an extracted folder came from (the contents of {@linkcode MANIFEST}). */
+export interface Manifest {
+  /** Absolute path of the archive when it was extracted. */
+  archive: string;
+  /** Its size in bytes. */
+  size: number;
+  /** Its MD5 (hex). */
+  md5: string;
+  /** Size in bytes of each extracted file. */
+  files: Record<string, number>;
+}
+
+/** Options for {@linkcode extractArchive}. */
 export interface ArchiveOptions {
-  /** Folder to extract into (default: next to the archive, else ./data, else $TMPDIR). */
+  /** Folder to extract into (default: the user's cache folder, {@linkcode cacheDir}). */
   extractTo?: string;
-  /** Info lines (default: console.error). */
+  /** The one info line saying what was extracted or reused (default: console.error). */
   log?: (line: string) => void;
 }
 
-function join(...parts: string[]): string {
+/** `a/b` joined with single slashes. */
+export function join(...parts: string[]): string {
   return parts.join("/").replace(/\/+/g, "/");
 }
 
-function dirname(path: string): string {
-  const i = path.replace(/\/+$/, "").lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+async function stat(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch {
+    return null;
+  }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * The user's cache folder for this project: `$XDG_CACHE_HOME/resnet-webgpu`, else
+ * `~/.cache/resnet-webgpu` (`%LOCALAPPDATA%\resnet-webgpu` on Windows), else under $TMPDIR.
+ */
+export function cacheDir(): string {
+  const env = (k: string) => Deno.env.get(k) || undefined;
+  const base = env("XDG_CACHE_HOME") ??
+    (Deno.build.os === "windows" ? env("LOCALAPPDATA") : undefined) ??
+    (env("HOME") ? join(env("HOME")!, ".cache") : undefined);
+  return base ? join(base, "resnet-webgpu") : join(env("TMPDIR") ?? "/tmp", "resnet-webgpu-cache");
 }
 
 /** Names of FILES missing in `dir` (all of them when `dir` does not exist). */
 export async function missingFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const f of FILES) if (!(await exists(join(dir, f)))) out.push(f);
+  for (const f of FILES) if (!(await stat(join(dir, f)))?.isFile) out.push(f);
   return out;
 }
 
-async function sourceTag(archive: string): Promise<string> {
-  const st = await Deno.stat(archive);
-  return JSON.stringify({ archive: await Deno.realPath(archive), size: st.size, mtime: st.mtime });
+/** Hex MD5 of a file (node:crypto; WebCrypto has no MD5). */
+export async function md5File(path: string): Promise<string> {
+  const h = createHash("md5");
+  const f = await Deno.open(path);
+  for await (const chunk of f.readable) h.update(chunk);
+  return h.digest("hex");
 }
 
-async function markerMatches(dir: string, tag: string): Promise<boolean> {
+/** The manifest of an extracted folder; null when it has none or it is unreadable. */
+export async function readManifest(dir: string): Promise<Manifest | null> {
   try {
-    return (await Deno.readTextFile(join(dir, MARKER))) === tag;
+    const m = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST)));
+    const ok = typeof m?.archive === "string" && typeof m.size === "number" &&
+      typeof m.md5 === "string" && typeof m.files === "object" && m.files !== null;
+    return ok ? m : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** "173,809,224 bytes, MD5 …" (", the official archive" when it is). */
+export function describeArchive(size: number, md5: string): string {
+  const official = md5 === CIFAR10_MD5 ? ", the official archive" : "";
+  return `${size.toLocaleString("en-US")} bytes, MD5 ${md5}${official}`;
+}
+
+/** Whether `dir` holds every file of `m` at its recorded size. */
+async function filesIntact(dir: string, m: Manifest): Promise<boolean> {
+  for (const f of FILES) {
+    const st = await stat(join(dir, f));
+    if (!st?.isFile || st.size !== m.files[f]) return false;
+  }
+  return true;
 }
 
 /** Classifies a member: the CIFAR file it provides, null to skip; throws for a hostile member. */
@@ -80,172 +126,117 @@ function memberFile(name: string, type: string, archive: string): string | null 
   return parts[1];
 }
 
-/** Writes `data` to `path` atomically: a fresh temp file beside it, then rename. */
-async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
+/** Unpacks the seven CIFAR files of `archive` and the manifest into the new folder `staging`. */
+async function unpack(archive: string, staging: string, source: Manifest): Promise<void> {
+  await Deno.mkdir(staging);
+  const file = await Deno.open(archive);
+  const got = new Set<string>();
   try {
-    await Deno.writeFile(tmp, data, { createNew: true });
-    await Deno.rename(tmp, path);
+    for await (const m of readTar(gunzip(file.readable))) {
+      const f = memberFile(m.name, m.type, archive);
+      if (f === null || got.has(f)) continue;
+      const bytes = await m.bytes();
+      await writeFileAtomic(join(staging, f), bytes);
+      source.files[f] = bytes.length;
+      got.add(f);
+    }
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
+    if (e instanceof Error && e.message.startsWith(`Cannot extract ${archive}`)) throw e;
+    throw new Error(
+      `Cannot extract ${archive}: the archive (${source.size.toLocaleString("en-US")} bytes) is ` +
+        `unreadable or corrupt (${(e as Error).message})`,
+    );
   }
+  const lacking = FILES.filter((f) => !got.has(f));
+  if (lacking.length) {
+    throw new Error(`Cannot extract ${archive}: it lacks ${FOLDER}/${lacking.join(", ")}`);
+  }
+  await writeFileAtomic(join(staging, MANIFEST), new TextEncoder().encode(JSON.stringify(source)));
 }
 
-/** Unpacks the seven CIFAR files of `archive` into `target` (which must be writable). */
-async function unpack(archive: string, target: string): Promise<void> {
-  const staging = `${target}.partial-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
-  await Deno.mkdir(staging, { recursive: true });
+/** Refuses a file that cannot be a .tar.gz (no gzip signature) before any work is done. */
+async function checkSignature(archive: string): Promise<void> {
+  const head = new Uint8Array(2);
+  const f = await Deno.open(archive);
+  let n: number | null;
   try {
-    const file = await Deno.open(archive);
-    const got = new Set<string>();
-    try {
-      for await (const m of readTar(gunzip(file.readable))) {
-        const f = memberFile(m.name, m.type, archive);
-        if (f === null || got.has(f)) continue;
-        await writeAtomic(join(staging, f), await m.bytes());
-        got.add(f);
-      }
-    } catch (e) {
-      if (e instanceof Error && e.message.startsWith(`Cannot extract ${archive}`)) throw e;
-      throw new Error(
-        `Cannot extract ${archive}: the archive is unreadable or corrupt (${(e as Error).message})`,
-      );
-    }
-    const lacking = FILES.filter((f) => !got.has(f));
-    if (lacking.length) {
-      throw new Error(`Cannot extract ${archive}: it lacks ${FOLDER}/${lacking.join(", ")}`);
-    }
-    await Deno.writeTextFile(join(staging, MARKER), await sourceTag(archive));
-    if (!(await exists(target))) {
-      await Deno.rename(staging, target);
-      return;
-    }
-    // The folder exists (a partial earlier copy): move each file in atomically, marker last.
-    for (const f of [...FILES, MARKER]) await Deno.rename(join(staging, f), join(target, f));
+    n = await f.read(head);
   } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    f.close();
   }
-}
-
-async function writable(root: string): Promise<boolean> {
-  try {
-    await Deno.mkdir(root, { recursive: true });
-    const probe = join(root, `.write-probe-${Deno.pid}-${Math.random().toString(36).slice(2)}`);
-    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
-    await Deno.remove(probe);
-    return true;
-  } catch {
-    return false;
+  if (n !== 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
+    throw new Error(
+      `Cannot read CIFAR-10: ${archive} is neither a CIFAR-10 folder nor a .tar.gz archive ` +
+        `(it does not start with the gzip signature)`,
+    );
   }
-}
-
-function tmpRoot(): string {
-  return join(Deno.env.get("TMPDIR") || "/tmp", "cifar10-cache");
 }
 
 /**
- * Extracts a local `cifar-10-binary.tar.gz` once and returns the folder holding the files:
- * `<dir of archive>/cifar-10-batches-bin`, or, if that place is not writable, ./data or $TMPDIR.
- * A complete earlier extraction of the same archive is reused.
+ * Extracts a local `cifar-10-binary.tar.gz` into `<extractTo>/cifar-10-batches-bin` (default
+ * extractTo: {@linkcode cacheDir}, so the archive's own folder may be read-only) and returns that
+ * folder. The folder records the archive's path, size and MD5 ({@linkcode MANIFEST}); it is
+ * reused only for the same archive (same size and MD5) and otherwise extracted anew, replacing
+ * an earlier extraction but never a folder this loader did not write. Logs one line.
  */
 export async function extractArchive(
   archive: string,
   options: ArchiveOptions = {},
 ): Promise<string> {
   const log = options.log ?? ((s: string) => console.error(s));
-  if (!(await exists(archive))) throw new Error(`Cannot read CIFAR-10: ${archive} does not exist`);
-  const tag = await sourceTag(archive);
-  const roots = options.extractTo ? [options.extractTo] : [dirname(archive), "data", tmpRoot()];
-  // Reuse: the explicit or next-to-archive folder when complete; a cache only when it is ours.
-  for (const [i, root] of roots.entries()) {
-    const dir = join(root, FOLDER);
-    const complete = (await missingFiles(dir)).length === 0;
-    if (complete && (i === 0 || (await markerMatches(dir, tag)))) return dir;
-  }
-  for (const [i, root] of roots.entries()) {
-    const dir = join(root, FOLDER);
-    // Never overwrite a folder in a fallback place that we did not extract there.
-    if (i > 0 && (await exists(dir)) && !(await exists(join(dir, MARKER)))) continue;
-    if (!(await writable(root))) continue;
-    const t0 = performance.now();
-    await unpack(archive, dir);
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const why = i > 0 ? ` (${roots[0]} is not writable)` : "";
-    log(`CIFAR-10: extracted ${archive} to ${dir} in ${secs} s${why}`);
+  const st = await stat(archive);
+  if (!st) throw new Error(`Cannot read CIFAR-10: ${archive} does not exist`);
+  if (!st.isFile) throw new Error(`Cannot extract ${archive}: it is not a file`);
+  await checkSignature(archive);
+  const source: Manifest = {
+    archive: await Deno.realPath(archive),
+    size: st.size,
+    md5: await md5File(archive),
+    files: {},
+  };
+  const about = describeArchive(source.size, source.md5);
+  const root = options.extractTo ?? cacheDir();
+  const dir = join(root, FOLDER);
+  await removeStale(root).catch(() => {}); // litter of killed runs; cleaning is not essential
+  const old = await readManifest(dir);
+  if (old && old.size === source.size && old.md5 === source.md5 && await filesIntact(dir, old)) {
+    log(`CIFAR-10: using ${dir}, extracted from ${archive} (${about})`);
     return dir;
   }
-  throw new Error(`Cannot extract ${archive}: none of ${roots.join(", ")} is writable`);
-}
-
-/** Hex MD5 of a file (node:crypto; WebCrypto has no MD5). */
-export async function md5File(path: string): Promise<string> {
-  const h = createHash("md5");
-  const f = await Deno.open(path);
-  for await (const chunk of f.readable) h.update(chunk);
-  return h.digest("hex");
-}
-
-function mib(n: number): string {
-  return (n / 1048576).toFixed(1);
-}
-
-/**
- * Downloads `url` into `dir` (default ./data) with a one-line progress display, verifies its MD5
- * (default: the official archive's) and returns the archive's path. A verified copy is reused.
- */
-export async function downloadArchive(
-  url: string,
-  options: { dir?: string; md5?: string; log?: (line: string) => void } = {},
-): Promise<string> {
-  const log = options.log ?? ((s: string) => console.error(s));
-  const want = (options.md5 ?? CIFAR10_MD5).toLowerCase();
-  const dir = options.dir ?? ((await writable("data")) ? "data" : tmpRoot());
-  await Deno.mkdir(dir, { recursive: true });
-  const name = new URL(url).pathname.split("/").pop() || "cifar-10-binary.tar.gz";
-  const path = join(dir, name);
-  if ((await exists(path)) && (await md5File(path)) === want) return path;
-  const res = await fetch(url).catch((e) => {
-    throw new Error(`Cannot download ${url}: ${(e as Error).message}`);
-  });
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new Error(`Cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+  const here = await stat(dir);
+  const ours = old !== null || (await stat(join(dir, OLD_MARKER))) !== null;
+  if (here && !(here.isDirectory && (ours || (await missingFiles(dir)).length === FILES.length))) {
+    throw new Error(
+      `Cannot extract ${archive} to ${dir}: that ${here.isDirectory ? "folder" : "path"} was not ` +
+        `extracted by this loader; give it as the data folder to use it, move it away, or extract ` +
+        `elsewhere (extractTo)`,
+    );
   }
-  const total = Number(res.headers.get("content-length")) || 0;
-  const part = `${path}.part-${Deno.pid}`;
-  const h = createHash("md5");
-  const out = await Deno.open(part, { write: true, create: true, truncate: true });
-  const tty = Deno.stderr.isTerminal();
-  let got = 0;
-  let shown = 0;
   try {
-    for await (const chunk of res.body) {
-      h.update(chunk);
-      for (let o = 0; o < chunk.length;) o += await out.write(chunk.subarray(o));
-      got += chunk.length;
-      if (tty && (got - shown > 1 << 20 || got === total)) {
-        shown = got;
-        const pct = total ? ` (${((100 * got) / total).toFixed(0)}%)` : "";
-        const line = `\rdownloading ${name}: ${mib(got)}${
-          total ? " / " + mib(total) : ""
-        } MiB${pct}`;
-        Deno.stderr.writeSync(new TextEncoder().encode(line));
-      }
-    }
-    if (tty) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+    await Deno.mkdir(root, { recursive: true });
   } catch (e) {
-    out.close();
-    await Deno.remove(part).catch(() => {});
-    throw new Error(`Cannot download ${url}: ${(e as Error).message}`);
+    throw new Error(`Cannot extract ${archive}: cannot use ${root} (${(e as Error).message})`);
   }
-  out.close();
-  const digest = h.digest("hex");
-  if (digest !== want) {
-    await Deno.remove(part).catch(() => {});
-    throw new Error(`Cannot use ${url}: MD5 ${digest} does not match the expected ${want}`);
+  const t0 = performance.now();
+  const staging = partialPath(dir);
+  const retired = partialPath(dir);
+  try {
+    await unpack(archive, staging, source);
+    if (here) await Deno.rename(dir, retired);
+    try {
+      await Deno.rename(staging, dir);
+    } catch (e) {
+      // Another process extracted the same archive meanwhile: use its folder.
+      const now = await readManifest(dir);
+      if (now?.md5 !== source.md5 || !(await filesIntact(dir, now))) throw e;
+    }
+    await syncDir(root);
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await Deno.remove(retired, { recursive: true }).catch(() => {});
   }
-  await Deno.rename(part, path);
-  log(`CIFAR-10: downloaded ${url} to ${path} (${mib(got)} MiB, MD5 verified)`);
-  return path;
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  const replaced = old ? ` (replacing its extraction of ${old.archive}, MD5 ${old.md5})` : "";
+  log(`CIFAR-10: extracted ${archive} (${about}) to ${dir} in ${secs} s${replaced}`);
+  return dir;
 }

@@ -1,12 +1,6 @@
-// CIFAR-10 loader: the official binary layout from a folder, a local archive or a URL, validated.
-import {
-  CIFAR10_URL,
-  downloadArchive,
-  extractArchive,
-  FILES,
-  FOLDER,
-  missingFiles,
-} from "./archive.ts";
+// CIFAR-10 loader: the official binary layout from a folder, an archive, a URL or a download, validated.
+import { FILES, missingFiles } from "./archive.ts";
+import { resolveData, type SourceOptions } from "./source.ts";
 
 /** Bytes of one image: 3 planes (R, G, B) of 32×32. */
 export const IMAGE_BYTES = 3 * 32 * 32;
@@ -36,68 +30,13 @@ export interface Cifar10 {
   dir: string;
 }
 
-/** Options for {@linkcode cifar10}. */
-export interface Cifar10Options {
-  /**
-   * Where the data is: a folder with the seven files (or one holding `cifar-10-batches-bin/`),
-   * a `cifar-10-binary.tar.gz`, or an http(s) URL of it. Default: $CIFAR10_DIR, else
-   * `data/cifar-10-batches-bin` (extracting `data/cifar-10-binary.tar.gz` if only that exists).
-   */
-  dir?: string;
-  /** Same as `dir`, for callers that know they hold an archive path or URL (`dir` wins). */
-  archive?: string;
-  /** Where to extract an archive (default: next to it, else ./data, else $TMPDIR). */
-  extractTo?: string;
-  /** Expected MD5 of a downloaded archive (default: the official one). Local archives are not checked. */
-  md5?: string;
+/** Options for {@linkcode cifar10}: where the data is ({@linkcode SourceOptions}), and its size. */
+export interface Cifar10Options extends SourceOptions {
   /** Records each batch file must hold (default 10,000; smaller for test fixtures). */
   recordsPerFile?: number;
-  /** Info lines such as "extracted … to …" (default: console.error). */
-  log?: (line: string) => void;
 }
 
-const HINT = `give --data PATH (a folder or cifar-10-binary.tar.gz), set CIFAR10_DIR, ` +
-  `or download ${CIFAR10_URL}`;
-
-async function stat(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch {
-    return null;
-  }
-}
-
-/** Turns the source (folder, archive or URL) into a folder that should hold the seven files. */
-async function resolveFolder(options: Cifar10Options): Promise<string> {
-  const source = options.dir ?? options.archive ?? Deno.env.get("CIFAR10_DIR") ??
-    `data/${FOLDER}`;
-  const log = options.log;
-  if (/^https?:\/\//i.test(source)) {
-    const archive = await downloadArchive(source, {
-      md5: options.md5,
-      log,
-      dir: options.extractTo,
-    });
-    return extractArchive(archive, { extractTo: options.extractTo, log });
-  }
-  const st = await stat(source);
-  if (st?.isFile) return extractArchive(source, { extractTo: options.extractTo, log });
-  if (st?.isDirectory) {
-    if ((await missingFiles(source)).length === 0) return source;
-    const sub = `${source.replace(/\/+$/, "")}/${FOLDER}`;
-    if ((await missingFiles(sub)).length === 0) return sub;
-    const archive = `${source.replace(/\/+$/, "")}/cifar-10-binary.tar.gz`;
-    if ((await stat(archive))?.isFile) {
-      return extractArchive(archive, { extractTo: options.extractTo, log });
-    }
-    return source;
-  }
-  const beside = `${source.replace(/\/+$/, "").replace(/[^/]*$/, "")}cifar-10-binary.tar.gz`;
-  if (source.endsWith(FOLDER) && (await stat(beside))?.isFile) {
-    return extractArchive(beside, { extractTo: options.extractTo, log });
-  }
-  throw new Error(`Cannot read CIFAR-10: ${source} does not exist (${HINT})`);
-}
+const HINT = "give --data PATH (a folder, cifar-10-binary.tar.gz or its URL) or set CIFAR10_DIR";
 
 /** Splits a batch file into images and labels, validating size and labels. */
 function parseBatch(
@@ -140,12 +79,12 @@ function parseBatch(
  *
  * @example
  * ```ts
- * const d = await cifar10({ dir: "../shared/data/cifar-10-binary.tar.gz" });
+ * const d = await cifar10(); // $CIFAR10_DIR, else ./data, else downloads the official archive
  * console.log(d.n, d.nTest, d.s.join(" ")); // 50000 10000 airplane … truck
  * ```
  */
 export async function cifar10(options: Cifar10Options = {}): Promise<Cifar10> {
-  const dir = await resolveFolder(options);
+  const dir = await resolveData(options);
   const missing = await missingFiles(dir);
   if (missing.length) {
     const what = missing.length === 1 ? `${missing[0]} is` : `${missing.join(", ")} are`;

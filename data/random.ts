@@ -1,4 +1,5 @@
 // Seeded randomness for the data pipeline: epoch shuffles and the augmentation draws the GPU makes.
+import { mixSeed, mulberry32 } from "../engine/random.ts";
 
 /** A 32-bit integer hash (Wellons' lowbias32); kernels/augment.wgsl has the same function. */
 export function hash32(x: number): number {
@@ -11,12 +12,8 @@ export function hash32(x: number): number {
 
 /** The key of one epoch's random choices, from the run's seed and the epoch number. */
 export function epochKey(seed: number, epoch: number): number {
-  return hash32((hash32(seed >>> 0) ^ Math.imul(epoch + 1, 0x9e3779b9)) >>> 0);
+  return mixSeed(seed, epoch);
 }
-
-import { mulberry32 } from "../engine/random.ts";
-
-export { mulberry32 };
 
 /** The order of an epoch: 0 … n−1, shuffled by Fisher–Yates from (seed, epoch) unless shuffle is false. */
 export function epochOrder(n: number, seed: number, epoch: number, shuffle = true): Uint32Array {

@@ -30,6 +30,10 @@ export interface Gpu {
   software: boolean;
   f16: boolean;
   timestamps: boolean;
+  /** What the adapter says of itself (vendor, architecture, device, description). */
+  info: { vendor: string; architecture: string; device: string; description: string };
+  /** Every feature the adapter offers (the device enables only those the engine uses). */
+  features: string[];
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;
@@ -92,6 +96,13 @@ export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
     software,
     f16: device.features.has("shader-f16"),
     timestamps: device.features.has("timestamp-query"),
+    info: {
+      vendor: String(info.vendor ?? ""),
+      architecture: String(info.architecture ?? ""),
+      device: String(info.device ?? ""),
+      description: String(info.description ?? ""),
+    },
+    features: [...adapter.features].map(String).sort(),
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,

@@ -1,9 +1,5 @@
 // Parameter initialisation as torch.nn does it by default, from a seeded generator.
 
-import { mulberry32 } from "./random.ts";
-
-export { mulberry32 };
-
 /** Fan-in of a weight shape: in_features for [out, in], C·R·S for [K, C, R, S]. */
 export function fanIn(shape: readonly number[]): number {
   if (shape.length < 2) throw new RangeError(`fanIn: weight shape [${shape}] needs ≥ 2 dims`);

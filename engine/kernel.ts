@@ -8,8 +8,22 @@ export interface KernelSource {
   code: string;
 }
 
-/** Declares a kernel source; `code` usually comes from `import code from "./x.wgsl" with { type: "text" }`. */
-export function kernelSource(name: string, code: string): KernelSource {
+/**
+ * A WGSL template with each `// @generated KEY` line replaced by `parts[KEY]` (indented as the
+ * marker), for kernels whose hot block is written out straight-line. Throws naming a missing marker.
+ */
+export function fillTemplate(
+  name: string,
+  template: string,
+  parts: Record<string, string[]>,
+): KernelSource {
+  let code = template;
+  for (const [key, lines] of Object.entries(parts)) {
+    const marker = new RegExp(`^( *)// @generated ${key}.*$`, "m");
+    const m = code.match(marker);
+    if (!m) throw new Error(`${name}: template lacks "// @generated ${key}"`);
+    code = code.replace(marker, lines.map((l) => m[1] + l).join("\n"));
+  }
   return { name, code };
 }
 

@@ -93,11 +93,6 @@ export class ParamStore {
     return this.#byName.has(name);
   }
 
-  /** Every name, parameters first, in declaration order. */
-  names(): string[] {
-    return [...this.params, ...this.buffers].map((t) => t.name);
-  }
-
   /** Number of trainable elements (the model's parameter count). */
   get count(): number {
     return this.params.reduce((n, p) => n + p.size, 0);

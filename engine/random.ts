@@ -1,4 +1,4 @@
-// The one seeded generator the project uses (init, data order, tests): mulberry32.
+// Seeded randomness, one of each: the generator (mulberry32) and the seed mixer (murmur3 finalizer).
 
 /** A seeded generator of uniform floats in [0, 1) (mulberry32): same seed, same sequence. */
 export function mulberry32(seed: number): () => number {
@@ -10,4 +10,19 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Mixes integers into one 32-bit seed (murmur3's finalizer folded over the parts): distinct
+ * seeds for each (run seed, epoch, batch) or (module seed, call).
+ */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const b of parts) {
+    h = (h ^ Math.imul(b >>> 0, 0x9e3779b1) ^ (b >>> 16)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
 }

@@ -1,7 +1,10 @@
-// Checkpoints: a module's weights and batch-norm statistics as safetensors PyTorch's load_state_dict accepts.
+// Checkpoints, one format: weights and BN statistics under PyTorch's names, plus in metadata the
+// model spec, data statistics, and for training runs the optimizer state, position and settings.
 import { type Module, module } from "./module.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import type { SGD } from "../engine/optim.ts";
+import type { Checkpointer, TrainPosition } from "../engine/train/interfaces.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -10,16 +13,32 @@ import {
   type Safetensors,
 } from "./safetensors.ts";
 import { type LayerSpec, modelTitle } from "./spec.ts";
+import { readCheckpointFile, writeCheckpointFile } from "./checkpoint_file.ts";
 
 /** Version written in every checkpoint's metadata (`format`). */
-export const CHECKPOINT_FORMAT = "resnet-webgpu-checkpoint/1";
+export const CHECKPOINT_FORMAT = "resnet-webgpu-checkpoint/2";
+/** Formats this version reads: the first model format had no training state, only weights. */
+const READABLE = [CHECKPOINT_FORMAT, "resnet-webgpu-checkpoint/1"];
+/** The trainer's own format before checkpoints were unified: weights without a model spec. */
+const OLD_TRAIN_FORMAT = "resnet-webgpu-train/1";
 
 const NBT = ".num_batches_tracked";
+/** Tensors of the optimizer, not of the model (PyTorch's load_state_dict must skip them). */
+export const OPTIMIZER_PREFIX = "optimizer.";
+const MOMENTUM = "optimizer.momentum";
+
+/** Per-channel statistics in pixel units (0–255), as data/transforms.ts's `meanStd` gives them. */
+export interface DataStats {
+  mean: [number, number, number];
+  std: [number, number, number];
+}
 
 /** Options of {@linkcode stateDict} and {@linkcode saveCheckpoint}. */
 export interface SaveOptions {
   /** Written as every BN's `num_batches_tracked` (I64 scalar) and in metadata (default 0). */
   step?: number;
+  /** Data statistics the model's inputs were standardized with (stored as `stats`). */
+  stats?: DataStats;
   /** Extra string metadata (epoch, accuracy…). */
   metadata?: Record<string, string>;
 }
@@ -28,6 +47,18 @@ export interface SaveOptions {
 export interface LoadOptions {
   /** Refuse tensors the module does not have (default true; false skips them, e.g. fixtures). */
   strict?: boolean;
+}
+
+/** What {@linkcode openCheckpoint} returns: the rebuilt module and what the file says of itself. */
+export interface OpenedCheckpoint {
+  module: Module;
+  metadata: Record<string, string>;
+  /** The data statistics, when the checkpoint has them (every one the trainer writes). */
+  stats: DataStats | null;
+  /** Where training stood, for checkpoints written by the trainer. */
+  position: TrainPosition | null;
+  /** The training run's settings, for checkpoints written by the trainer. */
+  settings: Record<string, unknown> | null;
 }
 
 async function readFlat(m: Module, flat: Tensor): Promise<Float32Array> {
@@ -58,35 +89,56 @@ export async function stateDict(
   return out;
 }
 
-/** A checkpoint file's bytes: the state dict and metadata (format, model, spec JSON, step). */
-export async function encodeCheckpoint(m: Module, options: SaveOptions = {}): Promise<Uint8Array> {
+/** Training state added to a checkpoint: the optimizer, where training stands, its settings. */
+export interface TrainingState {
+  optimizer: SGD;
+  position: TrainPosition;
+  settings: Record<string, unknown>;
+}
+
+/**
+ * A checkpoint file's bytes: the state dict and metadata (format, model, spec JSON, step, data
+ * statistics) and, with `training`, the momentum buffer, position and settings.
+ */
+export async function encodeCheckpoint(
+  m: Module,
+  options: SaveOptions & { training?: TrainingState } = {},
+): Promise<Uint8Array> {
+  const t = options.training;
+  const step = t ? t.position.steps : options.step ?? 0;
   const metadata: Record<string, string> = {
     ...options.metadata,
     format: CHECKPOINT_FORMAT,
     model: modelTitle(m.spec),
     spec: JSON.stringify(m.spec),
-    step: String(options.step ?? 0),
+    step: String(step),
   };
-  return encodeSafetensors(await stateDict(m, options), metadata);
+  if (options.stats) metadata.stats = JSON.stringify(options.stats);
+  const tensors = await stateDict(m, { step });
+  if (t) {
+    const momentum = (await m.engine.read(t.optimizer.momentumBuffer)) as Float32Array;
+    tensors.set(MOMENTUM, { dtype: "F32", shape: [momentum.length], data: momentum });
+    metadata.position = JSON.stringify(t.position);
+    metadata.settings = JSON.stringify(t.settings);
+  }
+  return encodeSafetensors(tensors, metadata);
 }
 
 /**
- * Writes a checkpoint (via a temporary file and a rename, so a crash never leaves half a file).
+ * Writes a checkpoint atomically (temporary file in the same folder, then a rename), so a
+ * crash never leaves half a file.
  *
  * @example
  * ```ts
- * await saveCheckpoint(model, "resnet18a.safetensors", { step: 48000 });
+ * await saveCheckpoint(model, "resnet18a.safetensors", { step: 48000, stats });
  * ```
  */
 export async function saveCheckpoint(
   m: Module,
   path: string,
-  options: SaveOptions = {},
+  options: SaveOptions & { training?: TrainingState } = {},
 ): Promise<void> {
-  const bytes = await encodeCheckpoint(m, options);
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
+  await writeCheckpointFile(path, await encodeCheckpoint(m, options));
 }
 
 function list(names: string[]): string {
@@ -97,7 +149,7 @@ function list(names: string[]): string {
 /**
  * Copies tensors into a module's parameters and running statistics by name. Refuses (before
  * writing anything) a missing tensor, a wrong shape or dtype, and in strict mode an
- * unexpected tensor, naming it. `num_batches_tracked` entries are accepted and ignored.
+ * unexpected tensor, naming it. `num_batches_tracked` and `optimizer.*` entries are ignored.
  */
 export function loadStateDict(
   m: Module,
@@ -128,7 +180,9 @@ export function loadStateDict(
   }
   if (strict) {
     const known = new Set([...values.keys(), ...m.batchNorms.map((b) => b + NBT)]);
-    const extra = [...tensors.keys()].filter((n) => !known.has(n));
+    const extra = [...tensors.keys()].filter((n) =>
+      !known.has(n) && !n.startsWith(OPTIMIZER_PREFIX)
+    );
     if (extra.length) {
       throw new ReferenceError(
         `Cannot load weights: unexpected ${list(extra)} (the model has no such tensor)`,
@@ -145,7 +199,7 @@ export async function loadCheckpoint(
   options: LoadOptions = {},
 ): Promise<Record<string, string>> {
   const file = typeof source === "string"
-    ? decodeSafetensors(await Deno.readFile(source))
+    ? await readCheckpointFile(source)
     : source instanceof Uint8Array
     ? decodeSafetensors(source)
     : source;
@@ -153,27 +207,143 @@ export async function loadCheckpoint(
   return file.metadata;
 }
 
+function parseJson(meta: Record<string, string>, key: string, where: string): unknown {
+  if (meta[key] === undefined) return null;
+  try {
+    return JSON.parse(meta[key]);
+  } catch {
+    throw new SyntaxError(`Cannot open checkpoint ${where}: its "${key}" metadata is not JSON`);
+  }
+}
+
+/** Refuses files that are not ours or of a format this version cannot read, naming the file. */
+export function checkFormat(metadata: Record<string, string>, where: string): void {
+  const format = metadata.format;
+  if (format === OLD_TRAIN_FORMAT) {
+    throw new TypeError(
+      `Cannot open checkpoint ${where}: it is a training checkpoint of an older format ` +
+        `(${OLD_TRAIN_FORMAT}) that carries no model spec, so this version cannot resume or ` +
+        `open it; load its weights with loadCheckpoint into a module built with the same spec`,
+    );
+  }
+  if (format !== undefined && !READABLE.includes(format)) {
+    throw new TypeError(
+      `Cannot open checkpoint ${where}: format "${format}" is not one this version reads (${
+        READABLE.join(", ")
+      })`,
+    );
+  }
+}
+
 /**
  * Rebuilds a module from one of our checkpoints alone: the spec from its metadata, then the
  * weights and statistics. Files without a `spec` (e.g. written by PyTorch) need `module()` first.
+ *
+ * @example
+ * ```ts
+ * const { module: model, stats } = await openCheckpoint(engine, "runs/res.safetensors");
+ * ```
  */
 export async function openCheckpoint(
   engine: Engine,
   source: string | Uint8Array,
-): Promise<{ module: Module; metadata: Record<string, string> }> {
-  const file = decodeSafetensors(typeof source === "string" ? await Deno.readFile(source) : source);
-  const json = file.metadata.spec;
-  if (!json) {
+): Promise<OpenedCheckpoint> {
+  const where = typeof source === "string" ? source : "(bytes)";
+  const file = typeof source === "string"
+    ? await readCheckpointFile(source)
+    : decodeSafetensors(source);
+  const meta = file.metadata;
+  checkFormat(meta, where);
+  const spec = parseJson(meta, "spec", where) as LayerSpec | null;
+  if (!spec) {
     throw new TypeError(
-      "Cannot open checkpoint: its metadata has no model spec; build the module and use loadCheckpoint",
+      `Cannot open checkpoint ${where}: its metadata has no model spec; build the module and use loadCheckpoint`,
     );
   }
-  const m = module(engine, JSON.parse(json) as LayerSpec);
+  const m = module(engine, spec);
   try {
     loadStateDict(m, file.tensors);
   } catch (err) {
     m.dispose();
+    (err as Error).message = `Cannot open checkpoint ${where}: ${(err as Error).message}`;
     throw err;
   }
-  return { module: m, metadata: file.metadata };
+  return {
+    module: m,
+    metadata: meta,
+    stats: parseJson(meta, "stats", where) as DataStats | null,
+    position: parseJson(meta, "position", where) as TrainPosition | null,
+    settings: parseJson(meta, "settings", where) as Record<string, unknown> | null,
+  };
+}
+
+/** Options of {@linkcode moduleCheckpointer}. */
+export interface CheckpointerOptions {
+  /** Data statistics stored with every checkpoint. */
+  stats?: DataStats;
+  /** The run's settings; a resumed checkpoint must carry the same, or is refused naming them. */
+  settings?: Record<string, unknown>;
+}
+
+/** The differences between two settings objects, as `key: theirs → ours` phrases. */
+export function settingsDiff(
+  stored: Record<string, unknown>,
+  ours: Record<string, unknown>,
+): string[] {
+  const keys = [...new Set([...Object.keys(stored), ...Object.keys(ours)])];
+  return keys.filter((k) => JSON.stringify(stored[k]) !== JSON.stringify(ours[k])).map((k) =>
+    `${k}=${JSON.stringify(stored[k])} there, ${JSON.stringify(ours[k])} here`
+  );
+}
+
+/**
+ * How the trainer saves and resumes a module: this package's checkpoint format, with the
+ * momentum buffer, position, settings and data statistics in it.
+ */
+export function moduleCheckpointer(m: Module, options: CheckpointerOptions = {}): Checkpointer {
+  const settings = options.settings ?? {};
+  return {
+    save: (path, optimizer, position) =>
+      saveCheckpoint(m, path, {
+        stats: options.stats,
+        training: { optimizer, position, settings },
+      }),
+    async load(path, optimizer) {
+      const file = await readCheckpointFile(path, "resume from");
+      const meta = file.metadata;
+      checkFormat(meta, path);
+      const position = parseJson(meta, "position", path) as TrainPosition | null;
+      const momentum = file.tensors.get(MOMENTUM);
+      if (!position || !momentum) {
+        throw new TypeError(
+          `Cannot resume from ${path}: it holds weights but no training state (written by saveCheckpoint, not by a training run)`,
+        );
+      }
+      const stored = (parseJson(meta, "settings", path) ?? {}) as Record<string, unknown>;
+      const diff = settingsDiff(stored, settings);
+      if (diff.length) {
+        throw new RangeError(
+          `Cannot resume from ${path}: it was written by a run with other settings (${
+            diff.join("; ")
+          })`,
+        );
+      }
+      if (meta.spec !== JSON.stringify(m.spec)) {
+        throw new RangeError(
+          `Cannot resume from ${path}: it holds ${meta.model ?? "another model"}, this run trains ${
+            modelTitle(m.spec)
+          }`,
+        );
+      }
+      if (momentum.data.length !== optimizer.momentumBuffer.size) {
+        throw new RangeError(
+          `Cannot resume from ${path}: its momentum buffer has ${momentum.data.length} values, this model needs ${optimizer.momentumBuffer.size}`,
+        );
+      }
+      loadStateDict(m, file.tensors);
+      m.engine.write(optimizer.momentumBuffer, momentum.data as Float32Array);
+      optimizer.steps = position.steps;
+      return position;
+    },
+  };
 }

@@ -2,7 +2,8 @@
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { type ParamSpec, ParamStore } from "../engine/params.ts";
-import { biasUniform, kaimingUniform, mulberry32 } from "../engine/init.ts";
+import { biasUniform, kaimingUniform } from "../engine/init.ts";
+import { mixSeed, mulberry32 } from "../engine/random.ts";
 import { conv2d } from "../engine/ops/conv2d/mod.ts";
 import { batchNorm2d, type BatchNormState } from "../engine/ops/batch_norm.ts";
 import { adaptiveAvgPool2d, avgPool2d, flatten, maxPool2d } from "../engine/ops/pool.ts";
@@ -14,6 +15,7 @@ import {
   batchNormNames,
   joinName,
   type LayerSpec,
+  modelTitle,
   type ParamInfo,
   paramInfos,
 } from "./spec.ts";
@@ -52,14 +54,6 @@ export function initialValues(p: ParamInfo, random: () => number): Float32Array 
     case "bn_running_mean":
       return 0;
   }
-}
-
-/** A 32-bit mix of two integers (the murmur3 finalizer over a ⊕ rotated b). */
-function mix(a: number, b: number): number {
-  let h = (a ^ Math.imul(b, 0x9e3779b1) ^ (b >>> 16)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 interface Run {
@@ -107,6 +101,17 @@ export class Module {
         runningVar: this.params.get(`${n}.running_var`),
       });
     }
+  }
+
+  /** Outputs of the model: the `classes` of a model spec, else the last linear layer's width. */
+  get classes(): number {
+    const c = (this.spec as { classes?: number }).classes;
+    if (c !== undefined) return c;
+    const outs = paramInfos(this.spec).filter((p) =>
+      p.name.endsWith(".weight") && p.shape.length === 2
+    );
+    if (!outs.length) throw new TypeError(`${modelTitle(this.spec)} has no linear output layer`);
+    return outs[outs.length - 1].shape[0];
   }
 
   /**
@@ -175,11 +180,11 @@ export class Module {
   /** The next call's seed; in a planned step a function whose call index advances per replay. */
   #nextSeed(): number | (() => number) {
     let call = this.#calls++;
-    if (!this.engine.planning) return mix(this.#seed, call);
+    if (!this.engine.planning) return mixSeed(this.#seed, call);
     this.engine.onReplay(() => {
       call = this.#calls++;
     });
-    return () => mix(this.#seed, call);
+    return () => mixSeed(this.#seed, call);
   }
 
   #layer(l: LayerSpec, x: Tensor, at: string, run: Run): Tensor {
@@ -210,7 +215,7 @@ export class Module {
         const j = run.dropouts++;
         if (!(run.training && l.p > 0)) return x;
         const s = run.seed;
-        const seed = typeof s === "function" ? () => mix(s(), j) : mix(s, j);
+        const seed = typeof s === "function" ? () => mixSeed(s(), j) : mixSeed(s, j);
         return dropout(x, l.p, { training: true, seed });
       }
       case "sequential":

@@ -117,58 +117,10 @@ export type LayerSpec =
 
 /** A whole model: a root sequential (empty name) and the arguments that built it. */
 export interface ModelSpec extends SequentialSpec {
-  /** The builder call, e.g. `resnet("basic", true, [2, 2, 2, 2], 10)`. */
+  /** The builder call, e.g. `resnet("basic", [2, 2, 2, 2], 10, { stem: "cifar" })`. */
   builder: string;
   /** Number of classes of the final linear layer. */
   classes: number;
-}
-
-/** conv2d layer (no bias unless asked). */
-export function conv2d(
-  name: string,
-  inCh: number,
-  outCh: number,
-  options: { kernel: number; stride?: number; padding?: number; bias?: boolean },
-): Conv2dSpec {
-  const { kernel, stride = 1, padding = 0, bias = false } = options;
-  positive("conv2d", { in: inCh, out: outCh, kernel, stride });
-  return { kind: "conv2d", name, in: inCh, out: outCh, kernel, stride, padding, bias };
-}
-
-/** batchnorm2d layer with PyTorch's defaults (eps 1e-5, momentum 0.1). */
-export function batchNorm2d(name: string, channels: number): BatchNorm2dSpec {
-  positive("batchnorm2d", { channels });
-  return { kind: "batchnorm2d", name, channels, eps: 1e-5, momentum: 0.1 };
-}
-
-/** relu layer. */
-export function relu(name = "relu"): ReluSpec {
-  return { kind: "relu", name };
-}
-
-/** linear layer (with bias unless told otherwise). */
-export function linear(name: string, inF: number, outF: number, bias = true): LinearSpec {
-  positive("linear", { in: inF, out: outF });
-  return { kind: "linear", name, in: inF, out: outF, bias };
-}
-
-/** dropout layer. */
-export function dropout(name: string, p: number): DropoutSpec {
-  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: probability ${p} is outside [0, 1)`);
-  return { kind: "dropout", name, p };
-}
-
-/** sequential group. */
-export function sequential(name: string, label: string, layers: LayerSpec[]): SequentialSpec {
-  return { kind: "sequential", name, label, layers };
-}
-
-function positive(what: string, values: Record<string, number>): void {
-  for (const [k, v] of Object.entries(values)) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(`${what}: ${k} must be a positive integer, got ${v}`);
-    }
-  }
 }
 
 /** What a parameter or buffer is, which decides its initial values. */

@@ -9,6 +9,8 @@ export interface SummaryRow {
   level: number;
   kind: LayerSpec["kind"];
   description: string;
+  /** Per-image input shape of the layer. */
+  input: number[];
   output: number[];
   params: number;
   /** Forward FLOPs per image: 2 × multiply-adds of convolutions and linear layers. */
@@ -53,6 +55,7 @@ export function summary(spec: LayerSpec, options: { input?: number[] } = {}): Su
       level,
       kind: l.kind,
       description: describeLayer(l),
+      input: [...x],
       output: [],
       params: parameterCount(l),
       flops: 0,

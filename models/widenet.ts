@@ -1,15 +1,6 @@
 // Wide-ResNet specs (WRN-depth-width, pre-activation blocks with dropout), as RECIPES.md has them.
-import {
-  batchNorm2d,
-  conv2d,
-  dropout as dropoutLayer,
-  type LayerSpec,
-  linear,
-  type ModelSpec,
-  relu,
-  type ResidualSpec,
-  sequential,
-} from "./spec.ts";
+import * as layers from "./layers.ts";
+import { type LayerSpec, type ModelSpec, type ResidualSpec } from "./spec.ts";
 
 /** Options of {@linkcode widenet}. */
 export interface WidenetOptions {
@@ -29,13 +20,13 @@ export function wideblock(
   options: { stride: number; dropout: number; first: boolean },
 ): ResidualSpec {
   const { stride, dropout, first } = options;
-  const pre: LayerSpec[] = [batchNorm2d("bn1", inCh), relu("relu1")];
+  const pre: LayerSpec[] = [layers.batchNorm2d("bn1", inCh), layers.relu("relu1")];
   const body: LayerSpec[] = [
-    conv2d("conv1", inCh, outCh, { kernel: 3, stride, padding: 1 }),
-    batchNorm2d("bn2", outCh),
-    relu("relu2"),
-    ...(dropout > 0 ? [dropoutLayer("dropout", dropout)] : []),
-    conv2d("conv2", outCh, outCh, { kernel: 3, padding: 1 }),
+    layers.conv2d("conv1", inCh, outCh, { kernel: 3, stride, padding: 1 }),
+    layers.batchNorm2d("bn2", outCh),
+    layers.relu("relu2"),
+    ...(dropout > 0 ? [layers.dropout("dropout", dropout)] : []),
+    layers.conv2d("conv2", outCh, outCh, { kernel: 3, padding: 1 }),
   ];
   if (!first && (stride !== 1 || inCh !== outCh)) {
     throw new RangeError(`wideblock ${name}: only a group's first block may change shape`);
@@ -46,7 +37,7 @@ export function wideblock(
     label: "wide",
     pre: first ? pre : [],
     body: first ? body : [...pre, ...body],
-    shortcut: first ? conv2d("shortcut", inCh, outCh, { kernel: 1, stride }) : null,
+    shortcut: first ? layers.conv2d("shortcut", inCh, outCh, { kernel: 1, stride }) : null,
     relu: false,
   };
 }
@@ -75,7 +66,7 @@ export function widenet(
   if (!Number.isInteger(width) || width < 1) {
     throw new RangeError(`widenet: width must be a positive integer, got ${width}`);
   }
-  const all: LayerSpec[] = [conv2d("conv1", 3, base, { kernel: 3, padding: 1 })];
+  const all: LayerSpec[] = [layers.conv2d("conv1", 3, base, { kernel: 3, padding: 1 })];
   let inCh = base;
   for (let g = 0; g < 3; g++) {
     const outCh = base * width * 2 ** g;
@@ -85,16 +76,16 @@ export function widenet(
       blocks.push(wideblock(String(b), inCh, outCh, { stride, dropout, first: b === 0 }));
       inCh = outCh;
     }
-    all.push(sequential(`layer${g + 1}`, `${n} wide blocks`, blocks));
+    all.push(layers.sequential(`layer${g + 1}`, `${n} wide blocks`, blocks));
   }
   all.push(
-    batchNorm2d("bn", inCh),
-    relu("relu"),
-    { kind: "avgpool2d", name: "avgpool", kernel: 8 },
-    { kind: "flatten", name: "flatten" },
-    linear("fc", inCh, classes),
+    layers.batchNorm2d("bn", inCh),
+    layers.relu("relu"),
+    layers.avgPool2d("avgpool", 8),
+    layers.flatten("flatten"),
+    layers.linear("fc", inCh, classes),
   );
   const extra = base === 16 ? "" : `, { base: ${base} }`;
   const builder = `widenet(${depth}, ${width}, ${dropout}, ${classes}${extra})`;
-  return { ...sequential("", `wrn-${depth}-${width}`, all), builder, classes };
+  return { ...layers.sequential("", `wrn-${depth}-${width}`, all), builder, classes };
 }

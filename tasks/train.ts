@@ -1,224 +1,178 @@
 // `deno task train:res` and `deno task train:wide`: flags, data, model, training, final tables.
-import { parseArgs } from "node:util";
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
-import { cifar10 } from "../data/cifar10.ts";
+import { train } from "../engine/train/trainer.ts";
+import { duration, mistakesTable, perClassTable } from "../engine/train/format.ts";
+import { type Cifar10, cifar10 } from "../data/cifar10.ts";
 import { meanStd } from "../data/transforms.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
 import { module } from "../models/module.ts";
 import { summary } from "../models/summary.ts";
-import { resnet18a } from "../models/resnet.ts";
-import { widenet } from "../models/widenet.ts";
-import { train } from "../engine/train/trainer.ts";
-import { duration, mistakesTable, perClassTable } from "../engine/train/format.ts";
-import { type Recipe, type RecipeName, RECIPES } from "./recipes.ts";
+import { moduleCheckpointer } from "../models/checkpoint.ts";
+import { convShapes } from "../models/conv_shapes.ts";
+import { autotune } from "../engine/ops/conv2d/autotune.ts";
+import type { RecipeName } from "./recipes.ts";
+import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
+import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
+import { removeStale } from "../engine/files.ts";
+import { guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
+import { StopSignals } from "./signals.ts";
 
-/** Parsed flags of a training run. */
-export interface TrainFlags {
-  recipe: Recipe;
-  epochs: number;
-  limit: number | null;
-  testLimit: number | null;
-  batch: number;
-  data?: string;
-  seed: number;
-  checkpoint: string;
-  resume?: string;
-  metrics?: string;
-  quiet: boolean;
-  width: number;
-  depth: number;
-  dropout: number;
-}
+export { parseTrainFlags, type TrainFlags, usage };
 
-/** The usage text of a recipe's task. */
-export function usage(name: RecipeName): string {
-  const r = RECIPES[name];
-  const model = name === "res"
-    ? `  --width N        ResNet base width (default ${r.width}; 8 or 16 run on a CPU adapter)`
-    : `  --depth N        WRN depth, 6k+4 (default ${r.depth})\n` +
-      `  --width N        WRN widening factor (default ${r.width})\n` +
-      `  --dropout P      dropout probability in [0, 1) (default ${r.dropout})`;
-  return `Usage: deno task train:${name} [flags]
-${r.description}
+const count = (n: number, what: string) =>
+  `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"}`;
 
-  --epochs N       epochs; the cosine schedule spans N (default ${r.epochs})
-  --limit N        train on the first N training images (default: all 50,000)
-  --test-limit N   test on the first N test images (default: all 10,000)
-  --batch N        training batch size (default 125; test batches are 1,000)
-  --data PATH      CIFAR-10 folder or cifar-10-binary.tar.gz (default $CIFAR10_DIR or data/)
-  --seed N         seed of initialisation, data order, augmentation and dropout (default 0)
-  --checkpoint F   checkpoint written every epoch and on Ctrl-C (default runs/${name}.safetensors)
-  --resume F       continue from a checkpoint written by the same settings
-  --metrics F      append one JSON object per epoch to F
-  --quiet          no adapter, model or progress lines
-${model}
-  --help           this text`;
-}
-
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new RangeError(`--${flag} must be an integer ≥ ${min}, got "${v}"`);
-  }
-  return n;
-}
-
-/** Parses a task's arguments; throws a RangeError/TypeError naming the bad flag. */
-export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | "help" {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      epochs: { type: "string" },
-      limit: { type: "string" },
-      "test-limit": { type: "string" },
-      batch: { type: "string" },
-      data: { type: "string" },
-      seed: { type: "string" },
-      checkpoint: { type: "string" },
-      resume: { type: "string" },
-      metrics: { type: "string" },
-      quiet: { type: "boolean" },
-      width: { type: "string" },
-      depth: { type: "string" },
-      dropout: { type: "string" },
-      help: { type: "boolean" },
-    },
-  });
-  if (values.help) return "help";
-  const r = RECIPES[name];
-  if (name === "res" && (values.depth !== undefined || values.dropout !== undefined)) {
-    throw new TypeError("--depth and --dropout belong to train:wide; train:res takes --width");
-  }
-  const depth = int("depth", values.depth, 10) ?? r.depth;
-  if ((depth - 4) % 6 !== 0) {
-    throw new RangeError(`--depth must be 6k+4 (10, 16, 22, 28, …), got ${depth}`);
-  }
-  const dropout = values.dropout === undefined ? r.dropout : Number(values.dropout);
-  if (!(dropout >= 0 && dropout < 1)) {
-    throw new RangeError(`--dropout must be in [0, 1), got "${values.dropout}"`);
-  }
+/** The settings a checkpoint carries; a resume must match every one of them. */
+export function runSettings(f: TrainFlags, n: number, nTest: number): Record<string, unknown> {
+  const r = f.recipe;
+  const model = summary(r.spec(f)).model;
   return {
-    recipe: r,
-    epochs: int("epochs", values.epochs, 1) ?? r.epochs,
-    limit: int("limit", values.limit, 1) ?? null,
-    testLimit: int("test-limit", values["test-limit"], 1) ?? null,
-    batch: int("batch", values.batch, 1) ?? 125,
-    data: values.data,
-    seed: int("seed", values.seed, 0) ?? 0,
-    checkpoint: values.checkpoint ?? `runs/${name}.safetensors`,
-    resume: values.resume,
-    metrics: values.metrics,
-    quiet: values.quiet ?? false,
-    width: int("width", values.width, 1) ?? r.width,
-    depth,
-    dropout,
+    recipe: r.name,
+    model,
+    epochs: f.epochs,
+    batch: f.batch,
+    limit: n,
+    testLimit: nTest,
+    seed: f.seed,
+    augment: r.augment,
+    mirror: r.mirror,
+    smoothing: r.smoothing,
+    ...r.sgd,
   };
+}
+
+function sizes(f: TrainFlags, d: Cifar10): { n: number; nTest: number } {
+  if (f.limit !== null && f.limit > d.n) {
+    throw new UsageError(`--limit ${f.limit} is more than the ${count(d.n, "training image")}`);
+  }
+  if (f.testLimit !== null && f.testLimit > d.nTest) {
+    throw new UsageError(
+      `--test-limit ${f.testLimit} is more than the ${count(d.nTest, "test image")}`,
+    );
+  }
+  return { n: f.limit ?? d.n, nTest: f.testLimit ?? d.nTest };
 }
 
 /** Runs a recipe with parsed flags; returns the process exit code. */
 export async function runRecipe(f: TrainFlags): Promise<number> {
+  const say = (line: string) => f.quiet || console.log(line);
+  // Every output path, then the data, then the checkpoints: all before any GPU work.
+  if (f.metrics) await checkOutputPath("--metrics", f.metrics);
+  await checkOutputPath("--checkpoint", f.checkpoint);
+  // Temp files of killed checkpoint writes (never a live process's) go before this run writes.
+  for (const gone of await removeStale(parentOf(f.checkpoint))) say(`removed stale ${gone}`);
+  const d = await cifar10({
+    dir: f.data,
+    extractTo: "data",
+    noDownload: f.noDownload,
+    terminal: !f.quiet && Deno.stderr.isTerminal(),
+    log: say,
+  });
+  const { n, nTest } = sizes(f, d);
+  const settings = runSettings(f, n, nTest);
+  if (f.resume) {
+    const { finished } = await vetResume(f.resume, settings);
+    if (finished) {
+      console.log(
+        `nothing left to train: ${f.resume} has finished all ${f.epochs} epochs (train:${f.recipe.name} --epochs ${f.epochs})`,
+      );
+      return 0;
+    }
+  }
+  await guardCheckpoint(f.checkpoint, settings, { overwrite: f.overwrite, resume: f.resume });
+  const signals = await StopSignals.start();
   const engine = await Engine.create();
   try {
-    return await runOn(engine, f);
+    return await runOn(engine, f, d, { n, nTest, settings, signals });
   } finally {
+    signals.stop();
     // The device goes before the process does (see Engine.close).
     await engine.close();
   }
 }
 
-async function runOn(engine: Engine, f: TrainFlags): Promise<number> {
+async function runOn(
+  engine: Engine,
+  f: TrainFlags,
+  d: Cifar10,
+  run: { n: number; nTest: number; settings: Record<string, unknown>; signals: StopSignals },
+): Promise<number> {
   const r = f.recipe;
+  const { n, nTest } = run;
   const say = (line: string) => f.quiet || console.log(line);
   say(describeGpu(engine.gpu));
-  const d = await cifar10({ dir: f.data, extractTo: "data", log: say });
-  const n = Math.min(f.limit ?? d.n, d.n);
-  const nTest = Math.min(f.testLimit ?? d.nTest, d.nTest);
   const stats = meanStd(d.x, n);
   const trainSet = GpuCifar.upload(engine, {
     images: d.x.subarray(0, n * 3072),
     labels: d.y.subarray(0, n),
     n,
-  }, {
-    stats,
-    batchSize: f.batch,
-    augment: r.augment,
-    mirror: r.mirror,
-  });
+  }, { stats, batchSize: f.batch, augment: r.augment, mirror: r.mirror });
   const testSet = GpuCifar.upload(engine, {
     images: d.X.subarray(0, nTest * 3072),
     labels: d.Y.subarray(0, nTest),
     n: nTest,
-  }, {
-    stats,
-    batchSize: 1000,
-  });
-  const spec = r.name === "res"
-    ? resnet18a(10, { width: f.width })
-    : widenet(f.depth, f.width, f.dropout, 10);
+  }, { stats, batchSize: r.testBatch });
+  const spec = r.spec(f);
   const s = summary(spec);
   say(
-    `${s.model}: ${s.params.toLocaleString("en-US")} parameters, ${
+    `${s.model}: ${count(s.params, "parameter")}, ${
       (s.flops / 1e9).toFixed(3)
     } GFLOP forward per image`,
   );
+  const mirrored = r.mirror ? ` (${count(n, "image")} and their mirrors)` : "";
   say(
-    `training on ${trainSet.length.toLocaleString("en-US")} images (${n.toLocaleString("en-US")}${
-      r.mirror ? " and their mirrors" : ""
-    }), testing on ${nTest.toLocaleString("en-US")}, batch ${f.batch}, ${f.epochs} epochs`,
+    `training on ${count(trainSet.length, "image")}${mirrored}, testing on ${
+      count(nTest, "image")
+    }, batch ${f.batch}, ${count(f.epochs, "epoch")}`,
   );
   const model = module(engine, spec, { seed: f.seed });
-  let stop = false;
-  const onInt = () => {
-    if (stop) Deno.exit(130);
-    stop = true;
-    console.error("\nstopping after this batch (Ctrl-C again to quit at once)…");
-  };
-  Deno.addSignalListener("SIGINT", onInt);
+  // Measured kernel choices for every conv of this model (from the cache after the first run).
+  await autotune(engine, [
+    ...convShapes(spec, f.batch),
+    ...convShapes(spec, Math.min(r.testBatch, nTest)).map((s) => ({
+      ...s,
+      directions: ["forward" as const],
+    })),
+  ], { cache: f.tuneCache, log: say });
   const tty = !f.quiet && Deno.stdout.isTerminal();
   const enc = new TextEncoder();
-  try {
-    const result = await train(engine, model, trainSet, testSet, {
-      epochs: f.epochs,
-      seed: f.seed,
-      smoothing: r.smoothing,
-      checkpoint: f.checkpoint,
-      resume: f.resume,
-      metrics: f.metrics,
-      run: `${r.name} epochs=${f.epochs} batch=${f.batch} limit=${n} model=${s.model}`,
-      log: (line) => {
-        if (tty) Deno.stdout.writeSync(enc.encode("\r\x1b[K"));
-        console.log(line);
-      },
-      progress: tty
-        ? (i, total, rate, eta) =>
-          Deno.stdout.writeSync(
-            enc.encode(
-              `\r\x1b[K  batch ${i}/${total}  ${rate.toFixed(1)} images/s  ETA ${duration(eta)}`,
-            ),
-          )
-        : undefined,
-      interrupted: () => stop,
-    });
-    const last = result.epochs.at(-1);
-    if (!result.interrupted && last) {
-      console.log(
-        `${(result.seconds / result.epochs.length).toFixed(1)} s an epoch, ${
-          last.imagesPerSecond.toFixed(1)
-        } training images/s`,
-      );
-      console.log("\nmost frequent mistakes (true class, predicted class, count):");
-      console.log(mistakesTable(last.confusion, d.s));
-      console.log("\naccuracy by class:");
-      console.log(perClassTable(last.confusion, d.s));
-    }
-    return result.interrupted ? 130 : 0;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
+  const result = await train(engine, model, trainSet, testSet, {
+    epochs: f.epochs,
+    seed: f.seed,
+    smoothing: r.smoothing,
+    ...r.sgd,
+    checkpointer: moduleCheckpointer(model, { stats, settings: run.settings }),
+    checkpoint: f.checkpoint,
+    resume: f.resume,
+    metrics: f.metrics,
+    log: (line) => {
+      if (tty) Deno.stdout.writeSync(enc.encode("\r\x1b[K"));
+      console.log(line);
+    },
+    progress: tty
+      ? (i, total, rate, eta) =>
+        Deno.stdout.writeSync(
+          enc.encode(
+            `\r\x1b[K  batch ${i}/${total}  ${rate.toFixed(1)} images/s  ETA ${duration(eta)}`,
+          ),
+        )
+      : undefined,
+    interrupted: () => run.signals.signal !== 0,
+  });
+  const last = result.epochs.at(-1);
+  if (!result.interrupted && last) {
+    console.log(
+      `${(result.seconds / result.epochs.length).toFixed(1)} s an epoch, ${
+        last.imagesPerSecond.toFixed(1)
+      } training images/s`,
+    );
+    console.log("\nmost frequent mistakes (true class, predicted class, count):");
+    console.log(mistakesTable(last.confusion, d.s));
+    console.log("\naccuracy by class:");
+    console.log(perClassTable(last.confusion, d.s));
   }
+  return result.interrupted ? run.signals.exitCode : 0;
 }
 
 if (import.meta.main) {
@@ -242,6 +196,6 @@ if (import.meta.main) {
     Deno.exit(await runRecipe(flags));
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
-    Deno.exit(1);
+    Deno.exit(e instanceof UsageError ? 2 : 1);
   }
 }

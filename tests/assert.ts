@@ -48,3 +48,16 @@ export async function assertRejects(
   }
   throw new Error("expected a rejection");
 }
+
+/** Asserts that `actual` contains `expected`, showing both when it does not. */
+export function assertStringIncludes(actual: string, expected: string, msg?: string): void {
+  nodeAssert.ok(
+    actual.includes(expected),
+    `${msg ? msg + ": " : ""}expected to find "${expected}" in:\n${actual}`,
+  );
+}
+
+/** Asserts that `actual` matches `re`. */
+export function assertMatch(actual: string, re: RegExp, msg?: string): void {
+  nodeAssert.match(actual, re, msg);
+}

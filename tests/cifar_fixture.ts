@@ -1,4 +1,5 @@
 // Synthetic CIFAR-10 files and archives for the data tests (written to temp folders).
+import { createHash } from "node:crypto";
 import { rng } from "./helpers.ts";
 import { IMAGE_BYTES, RECORD_BYTES } from "../data/cifar10.ts";
 import { FILES, FOLDER } from "../data/archive.ts";
@@ -61,6 +62,42 @@ export function members(files: Map<string, Uint8Array>, extra: TarMember[] = [])
     ...[...files].map(([f, data]) => ({ name: `${FOLDER}/${f}`, data })),
     { name: `${FOLDER}/readme.html`, data: new TextEncoder().encode("<html></html>") },
   ];
+}
+
+/** A valid synthetic archive (random files of R records), its bytes and their MD5. */
+export async function archiveOf(
+  seed: number,
+): Promise<{ s: Synth; gz: Uint8Array<ArrayBuffer>; md5: string }> {
+  const s = synth(R, seed);
+  const gz = await gzip(writeTar(members(s.files)));
+  return { s, gz, md5: createHash("md5").update(gz).digest("hex") };
+}
+
+/** Runs fn with environment variables set (undefined: unset), then restores them. */
+export async function withEnv(
+  vars: Record<string, string | undefined>,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const saved = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  const put = (k: string, v: string | undefined) =>
+    v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  for (const [k, v] of Object.entries(vars)) put(k, v);
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of saved) put(k, v);
+  }
+}
+
+/** Runs fn with `dir` as the working directory, then goes back. */
+export async function inDir(dir: string, fn: () => Promise<void>): Promise<void> {
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    await fn();
+  } finally {
+    Deno.chdir(cwd);
+  }
 }
 
 export async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -15,7 +15,8 @@ import {
   type Conv2dVariant,
   forceConv2dVariant,
 } from "../engine/ops/conv2d/mod.ts";
-import { biasUniform, fanIn, kaimingUniform, mulberry32 } from "../engine/init.ts";
+import { biasUniform, fanIn, kaimingUniform } from "../engine/init.ts";
+import { mulberry32 } from "../engine/random.ts";
 import {
   conv2dBackwardInputRef,
   conv2dBackwardWeightRef,

@@ -8,6 +8,7 @@ import { SGD } from "../engine/optim.ts";
 import { decodeSafetensors, readSafetensors, type SafeTensor } from "../models/safetensors.ts";
 import { type Module, module } from "../models/module.ts";
 import {
+  CHECKPOINT_FORMAT,
   encodeCheckpoint,
   loadCheckpoint,
   loadStateDict,
@@ -22,8 +23,8 @@ import { type LayerSpec, parameterCount } from "../models/spec.ts";
 const FIXTURE_VERSION = "1";
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 
-/** small_resnet.safetensors: resnet("basic", true, [1, 1, 1, 1], 10, { width: 16 }). */
-const SMALL_RESNET = () => resnet("basic", true, [1, 1, 1, 1], 10, { width: 16 });
+/** small_resnet.safetensors: resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 }). */
+const SMALL_RESNET = () => resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 });
 /** wrn_10_2.safetensors: widenet(10, 2, 0, 10). */
 const WRN_10_2 = () => widenet(10, 2, 0, 10);
 
@@ -175,7 +176,7 @@ gpuTest("checkpoints round-trip through safetensors with torch's state-dict name
   e.tape.clear();
   const bytes = await encodeCheckpoint(a, { step: 7, metadata: { epoch: "3" } });
   const file = decodeSafetensors(bytes);
-  assertEquals(file.metadata.format, "resnet-webgpu-checkpoint/1");
+  assertEquals(file.metadata.format, CHECKPOINT_FORMAT);
   assertEquals(file.metadata.epoch, "3");
   assertEquals(JSON.parse(file.metadata.spec), JSON.parse(JSON.stringify(SMALL_RESNET())));
   const nbt = file.tensors.get("layer2.0.downsample.1.num_batches_tracked")!;

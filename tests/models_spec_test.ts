@@ -107,7 +107,7 @@ Deno.test("blocks and the downsample rule", () => {
   assert(downsample(64, 64, 1, 4) !== null, "expansion needs a downsample");
   assertEquals(downsample(256, 64, 1, 4), null);
   assertThrows(() => widenet(15, 8, 0.3, 10), RangeError, "6·n + 4");
-  assertThrows(() => resnet("basic", true, [2, 2, 2], 10), RangeError, "4 positive");
+  assertThrows(() => resnet("basic", [2, 2, 2], 10, { stem: "cifar" }), RangeError, "4 positive");
 });
 
 Deno.test("output shapes and FLOPs per image match RECIPES.md", () => {
@@ -142,7 +142,7 @@ Deno.test("formatSpec prints a readable tree; formatSummary a table", () => {
   const lines = text.split("\n");
   assertEquals(
     lines[0],
-    'resnet18a = resnet("basic", true, [2, 2, 2, 2], 10): 11,173,962 parameters',
+    'resnet18a = resnet("basic", [2, 2, 2, 2], 10, { stem: "cifar" }): 11,173,962 parameters',
   );
   const line = (start: string) => lines.find((l) => l.trimStart().startsWith(start)) ?? "";
   assert(
@@ -171,7 +171,7 @@ Deno.test("specs survive a JSON round trip and stay plain data", () => {
   }
   assertEquals(
     resnet18a(10, { width: 16 }).builder,
-    'resnet("basic", true, [2, 2, 2, 2], 10, { width: 16 })',
+    'resnet("basic", [2, 2, 2, 2], 10, { stem: "cifar", width: 16 })',
   );
   assertEquals(widenet(10, 2, 0, 10).builder, "widenet(10, 2, 0, 10)");
 });

@@ -10,14 +10,16 @@ import { type Module, module } from "../models/module.ts";
 import { resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
 import {
+  adaptiveAvgPool2d,
   batchNorm2d,
   conv2d,
   dropout,
+  flatten,
   linear,
-  type ModelSpec,
   relu,
   sequential,
-} from "../models/spec.ts";
+} from "../models/layers.ts";
+import type { ModelSpec } from "../models/spec.ts";
 
 const BATCH = 2;
 const STEPS = 3;
@@ -127,8 +129,8 @@ const TINY = (): ModelSpec => ({
     batchNorm2d("bn", 4),
     relu(),
     dropout("drop", 0.2),
-    { kind: "adaptavg2d", name: "avgpool", size: [1, 1] },
-    { kind: "flatten", name: "flatten" },
+    adaptiveAvgPool2d("avgpool"),
+    flatten(),
     linear("fc", 4, 10),
   ]),
   builder: "tiny",

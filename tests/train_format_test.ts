@@ -8,7 +8,7 @@ import {
   perClassTable,
   topMistakes,
 } from "../engine/train/format.ts";
-import { parseTrainFlags, usage } from "../tasks/train.ts";
+import { parseTrainFlags, usage } from "../tasks/train_flags.ts";
 
 Deno.test("cosine schedule over 60 epochs gives the seed's learning rates", () => {
   const lrs = Array.from({ length: 60 }, (_, k) => cosineLr(k, 60).toFixed(6));

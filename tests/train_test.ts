@@ -4,7 +4,8 @@ import { gpuTest, realCifarSource } from "./helpers.ts";
 import { cifar10 } from "../data/cifar10.ts";
 import { meanStd } from "../data/transforms.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
-import { module } from "../models/module.ts";
+import { type Module, module } from "../models/module.ts";
+import { moduleCheckpointer } from "../models/checkpoint.ts";
 import { widenet } from "../models/widenet.ts";
 import { type EpochResult, train, TrainingDivergedError } from "../engine/train/trainer.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -45,7 +46,10 @@ gpuTest(
     try {
       const { trainSet, testSet } = await setup(e, tmp);
       const spec = widenet(10, 1, 0, 10);
-      const opts = { epochs: EPOCHS, seed: 3, smoothing: 0.1, run: "test", log: () => {} };
+      const opts = { epochs: EPOCHS, seed: 3, smoothing: 0.1, log: () => {} };
+      const settings = { run: "test", epochs: EPOCHS };
+      const saver = (m: Module, s: Record<string, unknown> = settings) =>
+        moduleCheckpointer(m, { settings: s });
       // Uninterrupted.
       const a = module(e, spec, { seed: 3 });
       const full = await train(e, a, trainSet, testSet, { ...opts, metrics: `${tmp}/m.jsonl` });
@@ -76,6 +80,7 @@ gpuTest(
       let batches = 0;
       const stopped = await train(e, b, trainSet, testSet, {
         ...opts,
+        checkpointer: saver(b),
         checkpoint: ckpt,
         interrupted: () => ++batches > N / BATCH + 3,
       });
@@ -85,6 +90,7 @@ gpuTest(
       const c = module(e, spec, { seed: 99 }); // different init: everything must come from the checkpoint
       const resumed = await train(e, c, trainSet, testSet, {
         ...opts,
+        checkpointer: saver(c),
         checkpoint: ckpt,
         resume: ckpt,
       });
@@ -99,7 +105,12 @@ gpuTest(
         `resumed accuracy ${r2.accuracy} vs ${e2.accuracy}`,
       );
       await assertRejects(
-        () => train(e, c, trainSet, testSet, { ...opts, run: "other", resume: ckpt }),
+        () =>
+          train(e, c, trainSet, testSet, {
+            ...opts,
+            checkpointer: saver(c, { run: "other", epochs: EPOCHS }),
+            resume: ckpt,
+          }),
         Error,
         "written by a run with",
       );
@@ -113,6 +124,7 @@ gpuTest(
             ...opts,
             epochs: 3,
             baseLr: 1e38,
+            checkpointer: saver(c),
             checkpoint: ckpt,
             resume: ckpt,
           }),

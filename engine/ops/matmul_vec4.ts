@@ -1,7 +1,7 @@
 // Matrix multiply for aligned sizes (K, N multiples of 4) in two variants: registers or workgroup tiles.
 import type { Engine } from "../engine.ts";
 import type { Tensor } from "../tensor.ts";
-import type { KernelSource } from "../kernel.ts";
+import { fillTemplate, type KernelSource } from "../kernel.ts";
 import template from "../../kernels/matmul_vec4.wgsl" with { type: "text" };
 
 /**
@@ -42,14 +42,7 @@ export function matmulVec4Source(rm = RM, rn4 = RN4): KernelSource {
     body,
     store,
   };
-  let code = template;
-  for (const [key, lines] of Object.entries(parts)) {
-    const marker = new RegExp(`^( *)// @generated ${key}.*$`, "m");
-    const m = code.match(marker);
-    if (!m) throw new Error(`matmul_vec4.wgsl: template lacks "// @generated ${key}"`);
-    code = code.replace(marker, lines.map((l) => m[1] + l).join("\n"));
-  }
-  return { name: `matmul_vec4.wgsl[RM=${rm},RN4=${rn4}]`, code };
+  return fillTemplate(`matmul_vec4.wgsl[RM=${rm},RN4=${rn4}]`, template, parts);
 }
 
 let SRC: KernelSource | null = null;

@@ -1,21 +1,15 @@
 // The trainer's training and test steps, planned once per batch size and replayed.
 import type { Engine } from "../engine.ts";
-import type { Tensor } from "../tensor.ts";
 import type { SGD } from "../optim.ts";
 import { crossEntropyParts, softmaxCrossEntropy } from "../ops/loss.ts";
 import { type PlannedStep, planStep } from "../planned_step.ts";
 import type { EpochMetrics } from "./metrics.ts";
+import type { BatchSource, Trainable } from "./interfaces.ts";
 
 /** What the planned steps need of a data split: batch sizes and a batch built from an index. */
-export interface PlannedBatches {
-  batchLength(i: number): number;
-  batch(i: number | (() => number)): { x: Tensor; y: Tensor };
-}
-
+type PlannedBatches = Pick<BatchSource, "batchLength" | "batch">;
 /** What they need of a model: a forward pass taking a per-step dropout seed. */
-export interface PlannedModel {
-  forward(x: Tensor, options: { training: boolean; seed?: number | (() => number) }): Tensor;
-}
+type PlannedModel = Pick<Trainable, "forward">;
 
 /** Options of {@linkcode PlannedSteps}. */
 export interface PlannedStepsOptions {

@@ -1,13 +1,14 @@
-// The training loop: epochs of SGD steps (one submission each), GPU metrics, test, checkpoints.
+// The training loop: epochs of SGD steps (one submission each), a test pass, checkpoints.
 import type { Engine } from "../engine.ts";
-import type { Module } from "../../models/module.ts";
-import type { GpuCifar } from "../../data/gpu_dataset.ts";
 import { SGD } from "../optim.ts";
-import { PlannedSteps } from "./planned_steps.ts";
 import { cosineLr } from "./schedule.ts";
 import { EpochMetrics } from "./metrics.ts";
-import { loadTrainCheckpoint, saveTrainCheckpoint, type TrainPosition } from "./checkpoint.ts";
+import { PlannedSteps } from "./planned_steps.ts";
 import { duration, epochLine } from "./format.ts";
+import { evaluate, type RunContext, trainBatches } from "./epoch.ts";
+import { batchSeed } from "./epoch.ts";
+export { batchSeed };
+import type { BatchSource, Checkpointer, Trainable, TrainPosition } from "./interfaces.ts";
 
 /** Settings of {@linkcode train}; defaults are the recipes' (RECIPES.md). */
 export interface TrainOptions {
@@ -19,16 +20,20 @@ export interface TrainOptions {
   momentum?: number;
   weightDecay?: number;
   nesterov?: boolean;
+  /** Writes and reads checkpoints (needed by `checkpoint` and `resume`). */
+  checkpointer?: Checkpointer;
   /** Checkpoint written at the end of every epoch and on interruption. */
   checkpoint?: string;
   /** A checkpoint to continue from. */
   resume?: string;
-  /** A JSON-lines file receiving one object per epoch. */
+  /** A JSON-lines file receiving one object per epoch (a failed write is a warning). */
   metrics?: string;
-  /** Identifies the run's settings; a resumed checkpoint must carry the same. */
-  run?: string;
+  /** Called after each epoch, once its checkpoint is written. */
+  onEpoch?: (result: EpochResult) => void | Promise<void>;
   /** Where lines go (default console.log). */
   log?: (line: string) => void;
+  /** Where warnings go (default console.error). */
+  warn?: (line: string) => void;
   /** Progress updates during an epoch (batch, total, images/s, seconds left). */
   progress?: (batch: number, batches: number, imagesPerSecond: number, eta: number) => void;
   /** Asked before every batch: true stops the run after writing a checkpoint. */
@@ -61,15 +66,90 @@ export interface TrainResult {
   seconds: number;
   /** True when stopped by `interrupted()` (a checkpoint was written if one was configured). */
   interrupted: boolean;
+  /** True when the resumed checkpoint had already finished every epoch (nothing was trained). */
+  alreadyDone?: boolean;
 }
 
-/** Dropout seed of one batch (distinct per seed, epoch and batch). */
-export function batchSeed(seed: number, epoch: number, batch: number): number {
-  return ((seed * 0x9e3779b1) ^ (epoch * 0x85ebca6b) ^ (batch * 0xc2b2ae35)) >>> 0;
+function checkpointer(options: TrainOptions): Checkpointer {
+  if (!options.checkpointer) {
+    throw new TypeError(
+      "train: `checkpoint` and `resume` need a `checkpointer` (moduleCheckpointer)",
+    );
+  }
+  return options.checkpointer;
+}
+
+/** Writes the checkpoint at `pos`, when the run has one. */
+async function saveAt(ctx: RunContext, pos: TrainPosition): Promise<void> {
+  const o = ctx.options;
+  if (o.checkpoint) await checkpointer(o).save(o.checkpoint, ctx.opt, pos);
+}
+
+async function interruptedAt(ctx: RunContext, epoch: number, batch: number): Promise<void> {
+  await ctx.engine.sync();
+  const lossSum = (await ctx.metrics.read()).trainLoss;
+  const path = ctx.options.checkpoint;
+  await saveAt(ctx, { epoch, batch, lossSum, steps: ctx.opt.steps });
+  const where = batch === 0 ? `epoch ${epoch + 1}` : `epoch ${epoch + 1}, batch ${batch + 1}`;
+  ctx.log(
+    path
+      ? `interrupted at ${where}; checkpoint written to ${path} (resume with --resume ${path})`
+      : `interrupted at ${where}; no checkpoint configured`,
+  );
+}
+
+/** Reads the epoch's totals, stops on divergence, logs the line; returns the epoch's result. */
+async function finishEpoch(
+  ctx: RunContext,
+  k: number,
+  lr: number,
+  timing: { t0: number; images: number; trainSeconds: number; batches: number; tested: number },
+): Promise<EpochResult> {
+  const totals = await ctx.metrics.read();
+  if (totals.badBatch >= 0) {
+    const kept = ctx.options.checkpoint
+      ? `; the last good checkpoint is kept in ${ctx.options.checkpoint}`
+      : "";
+    throw new TrainingDivergedError(
+      `Training loss became NaN or infinite at epoch ${k + 1}, batch ${totals.badBatch + 1}${kept}`,
+    );
+  }
+  const K = ctx.metrics.classes;
+  let correct = 0;
+  for (let c = 0; c < K; c++) correct += totals.confusion[c * K + c];
+  const result: EpochResult = {
+    epoch: k + 1,
+    lr,
+    loss: totals.trainLoss / timing.batches,
+    testLoss: totals.testLoss / timing.tested,
+    accuracy: (100 * correct) / timing.tested,
+    seconds: (performance.now() - timing.t0) / 1000,
+    imagesPerSecond: timing.trainSeconds > 0 ? timing.images / timing.trainSeconds : 0,
+    confusion: totals.confusion,
+  };
+  ctx.log(epochLine({ ...result, time: new Date() }));
+  return result;
+}
+
+/** Checkpoint first, then the metrics line (a failure there is a warning), then `onEpoch`. */
+async function recordEpoch(ctx: RunContext, result: EpochResult): Promise<void> {
+  const o = ctx.options;
+  await saveAt(ctx, { epoch: result.epoch, batch: 0, lossSum: 0, steps: ctx.opt.steps });
+  if (o.metrics) {
+    const { confusion: _c, ...rest } = result;
+    try {
+      await Deno.writeTextFile(o.metrics, JSON.stringify(rest) + "\n", { append: true });
+    } catch (e) {
+      (o.warn ?? console.error)(
+        `warning: cannot append to --metrics ${o.metrics}: ${(e as Error).message}`,
+      );
+    }
+  }
+  await o.onEpoch?.(result);
 }
 
 /**
- * Trains `model` on `train` and tests it on `test` every epoch, printing the seed's line.
+ * Trains `model` on `trainSet` and tests it on `testSet` every epoch, printing the seed's line.
  *
  * @example
  * ```ts
@@ -78,134 +158,87 @@ export function batchSeed(seed: number, epoch: number, batch: number): number {
  */
 export async function train(
   engine: Engine,
-  model: Module,
-  trainSet: GpuCifar,
-  testSet: GpuCifar,
+  model: Trainable,
+  trainSet: BatchSource,
+  testSet: BatchSource,
   options: TrainOptions,
 ): Promise<TrainResult> {
-  const log = options.log ?? console.log;
-  const seed = options.seed ?? 0;
-  const smoothing = options.smoothing ?? 0;
-  const run = options.run ?? "";
+  const baseLr = options.baseLr ?? 0.08;
   const opt = new SGD(model.params, {
-    lr: options.baseLr ?? 0.08,
+    lr: baseLr,
     momentum: options.momentum ?? 0.9,
     weightDecay: options.weightDecay ?? 5e-4,
     nesterov: options.nesterov ?? true,
   });
-  const metrics = new EpochMetrics(engine, 10);
-  const steps = new PlannedSteps(engine, { model, opt, metrics }, {
+  const metrics = new EpochMetrics(engine, model.classes);
+  const seed = options.seed ?? 0, smoothing = options.smoothing ?? 0;
+  const ctx: RunContext = {
+    engine,
+    model,
+    opt,
+    metrics,
+    options,
+    seed,
     smoothing,
-    dropoutSeed: (epoch, batch) => batchSeed(seed, epoch, batch),
-  });
+    log: options.log ?? console.log,
+    steps: new PlannedSteps(engine, { model, opt, metrics }, {
+      smoothing,
+      dropoutSeed: (epoch, batch) => batchSeed(seed, epoch, batch),
+    }),
+  };
   const results: EpochResult[] = [];
   const started = performance.now();
+  const done = (interrupted: boolean, alreadyDone = false): TrainResult => ({
+    epochs: results,
+    seconds: (performance.now() - started) / 1000,
+    interrupted,
+    alreadyDone,
+  });
   try {
-    let pos: TrainPosition = { epoch: 0, batch: 0, lossSum: 0, seed, steps: 0, run };
+    let pos: TrainPosition = { epoch: 0, batch: 0, lossSum: 0, steps: 0 };
     if (options.resume) {
-      pos = await loadTrainCheckpoint(options.resume, model, opt, run);
-      log(`resuming from ${options.resume}: epoch ${pos.epoch + 1}, batch ${pos.batch + 1}`);
+      pos = await checkpointer(options).load(options.resume, opt);
+      if (pos.epoch >= options.epochs) {
+        ctx.log(
+          `nothing left to train: ${options.resume} has finished all ${options.epochs} epochs`,
+        );
+        return done(false, true);
+      }
+      const at = pos.batch === 0 ? "" : `, batch ${Math.min(pos.batch, trainSet.batches) + 1}`;
+      ctx.log(`resuming from ${options.resume}: epoch ${pos.epoch + 1}${at}`);
     }
     for (let k = pos.epoch; k < options.epochs; k++) {
-      const lr = cosineLr(k, options.epochs, options.baseLr ?? 0.08);
+      const lr = cosineLr(k, options.epochs, baseLr);
       opt.lr = lr;
-      trainSet.beginEpoch(k, seed);
       const first = k === pos.epoch ? pos.batch : 0;
-      metrics.reset(k === pos.epoch ? pos.lossSum : 0);
+      ctx.metrics.reset(k === pos.epoch ? pos.lossSum : 0);
       const t0 = performance.now();
-      const inflight: Promise<void>[] = [];
-      let lastProgress = 0;
-      for (let i = first; i < trainSet.batches; i++) {
-        if (options.interrupted?.()) {
-          await engine.sync();
-          const lossSum = (await metrics.read()).trainLoss;
-          if (options.checkpoint) {
-            await saveTrainCheckpoint(options.checkpoint, model, opt, {
-              epoch: k,
-              batch: i,
-              lossSum,
-              seed,
-              steps: opt.steps,
-              run,
-            });
-            log(
-              `interrupted at epoch ${k + 1}, batch ${
-                i + 1
-              }; checkpoint written to ${options.checkpoint} (resume with --resume ${options.checkpoint})`,
-            );
-          } else log(`interrupted at epoch ${k + 1}, batch ${i + 1}; no checkpoint configured`);
-          return {
-            epochs: results,
-            seconds: (performance.now() - started) / 1000,
-            interrupted: true,
-          };
-        }
-        steps.train(trainSet, k, i);
-        // Bound the work queued ahead of the GPU (no readback: completion only).
-        inflight.push(engine.device.queue.onSubmittedWorkDone());
-        if (inflight.length > 2) await inflight.shift();
-        const now = performance.now();
-        if (options.progress && now - lastProgress > 250) {
-          lastProgress = now;
-          const done = i + 1 - first;
-          const rate = (done * trainSet.batchSize) / ((now - t0) / 1000);
-          const eta = ((trainSet.batches - i - 1) * trainSet.batchSize) / rate;
-          options.progress(i + 1, trainSet.batches, rate, eta);
-        }
+      const stop = await trainBatches(ctx, trainSet, k, first);
+      if (stop !== null) {
+        await interruptedAt(ctx, k, stop);
+        return done(true);
       }
-      await Promise.all(inflight);
       const trainSeconds = (performance.now() - t0) / 1000;
-      const images = (trainSet.batches - first) * trainSet.batchSize;
-      testSet.beginEpoch(0, 0, { shuffle: false });
-      for (let i = 0; i < testSet.batches; i++) steps.test(testSet, i);
-      const totals = await metrics.read();
-      if (totals.badBatch >= 0) {
-        const kept = options.checkpoint
-          ? `; the last good checkpoint is kept in ${options.checkpoint}`
-          : "";
-        throw new TrainingDivergedError(
-          `Training loss became NaN or infinite at epoch ${k + 1}, batch ${
-            totals.badBatch + 1
-          }${kept}`,
-        );
+      if (!(await evaluate(ctx, testSet))) {
+        await interruptedAt(ctx, k, trainSet.batches);
+        return done(true);
       }
-      let correct = 0;
-      for (let c = 0; c < metrics.classes; c++) {
-        correct += totals.confusion[c * metrics.classes + c];
-      }
-      const result: EpochResult = {
-        epoch: k + 1,
-        lr,
-        loss: totals.trainLoss / trainSet.batches,
-        testLoss: totals.testLoss / testSet.length,
-        accuracy: (100 * correct) / testSet.length,
-        seconds: (performance.now() - t0) / 1000,
-        imagesPerSecond: images / trainSeconds,
-        confusion: totals.confusion,
-      };
+      const result = await finishEpoch(ctx, k, lr, {
+        t0,
+        images: Math.max(0, trainSet.batches - first) * trainSet.batchSize,
+        trainSeconds,
+        batches: trainSet.batches,
+        tested: testSet.length,
+      });
       results.push(result);
-      log(epochLine({ ...result, time: new Date() }));
-      if (options.metrics) {
-        const { confusion: _c, ...rest } = result;
-        await Deno.writeTextFile(options.metrics, JSON.stringify(rest) + "\n", { append: true });
-      }
-      if (options.checkpoint) {
-        await saveTrainCheckpoint(options.checkpoint, model, opt, {
-          epoch: k + 1,
-          batch: 0,
-          lossSum: 0,
-          seed,
-          steps: opt.steps,
-          run,
-        });
-      }
+      await recordEpoch(ctx, result);
     }
   } finally {
-    steps.dispose();
-    metrics.dispose();
+    ctx.steps.dispose();
+    ctx.metrics.dispose();
     opt.dispose();
   }
-  const seconds = (performance.now() - started) / 1000;
-  log(`total time: ${duration(seconds)}`);
-  return { epochs: results, seconds, interrupted: false };
+  const result = done(false);
+  ctx.log(`total time: ${duration(result.seconds)}`);
+  return result;
 }

@@ -1,5 +1,6 @@
-// Conv2d planning: geometry, tile defaults, and the variant choice per (adapter, direction, shape).
+// Conv2d variant choice per (adapter, direction, shape) and the tile defaults of each variant.
 import type { Engine } from "../../engine.ts";
+import type { ConvGeometry } from "./geometry.ts";
 
 /** Kernel families: register-blocked without workgroup memory, or workgroup-memory tiles. */
 export type Conv2dVariant = "blocked" | "tiled";
@@ -9,21 +10,6 @@ export type Conv2dDirection = "forward" | "backwardInput" | "backwardWeight";
 export interface Conv2dConfig {
   variant: Conv2dVariant;
   tiles?: Record<string, number>;
-}
-
-/** One convolution's sizes: x [N,C,H,W] * w [K,C,R,S] → y [N,K,P,Q]. */
-export interface ConvGeometry {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  K: number;
-  R: number;
-  S: number;
-  stride: number;
-  pad: number;
-  P: number;
-  Q: number;
 }
 
 /** Choices measured by tuneConv2d, keyed by conv2dKey; the ops read it, never await. */

@@ -3,22 +3,11 @@
 // Mesa 22's shader compiler (lavapipe) does not unroll our tile loops, and a local array indexed
 // by a loop counter then lives in memory: 20× slower. So the per-tile block is written out here
 // for each (tile, tap shape): named vec4 accumulators, one load per weight and per patch pixel.
-import type { KernelSource } from "../../kernel.ts";
+import { fillTemplate, type KernelSource } from "../../kernel.ts";
 import gatherTemplate from "../../../kernels/conv2d/blocked_gather.wgsl" with { type: "text" };
 import weightTemplate from "../../../kernels/conv2d/blocked_weight.wgsl" with { type: "text" };
 
 const cache = new Map<string, KernelSource>();
-
-function fill(name: string, template: string, parts: Record<string, string[]>): KernelSource {
-  let code = template;
-  for (const [key, lines] of Object.entries(parts)) {
-    const marker = new RegExp(`^( *)// @generated ${key}.*$`, "m");
-    const m = code.match(marker);
-    if (!m) throw new Error(`${name}: template lacks "// @generated ${key}"`);
-    code = code.replace(marker, lines.map((l) => m[1] + l).join("\n"));
-  }
-  return { name, code };
-}
 
 function constants(t: object): string[] {
   return Object.entries(t).filter(([k]) => k !== "window").map(([k, v]) => `const ${k} = ${v}u;`);
@@ -96,7 +85,7 @@ export function gatherSource(t: GatherTile): KernelSource {
       }
       body.push(...fmas, "}");
     }
-    return fill(key, gatherTemplate, { constants: consts, accumulators: acc, body, store });
+    return fillTemplate(key, gatherTemplate, { constants: consts, accumulators: acc, body, store });
   });
 }
 
@@ -172,6 +161,6 @@ export function weightSource(t: WeightTile): KernelSource {
       }
       body.push("}");
     }
-    return fill(key, weightTemplate, { constants: consts, accumulators: acc, body, store });
+    return fillTemplate(key, weightTemplate, { constants: consts, accumulators: acc, body, store });
   });
 }

@@ -2,15 +2,9 @@
 // class), split-K backward-weight and the bias gradient, for both kernel variants.
 import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
+import type { ConvGeometry } from "./geometry.ts";
 import { grid } from "../../grid.ts";
-import {
-  blockedTiles,
-  blockedWeightTiles,
-  type Conv2dConfig,
-  type ConvGeometry,
-  tiledTiles,
-  up,
-} from "./choice.ts";
+import { blockedTiles, blockedWeightTiles, type Conv2dConfig, tiledTiles, up } from "./choice.ts";
 import { gatherSource, weightSource } from "./codegen.ts";
 import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
 import tiledCode from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };

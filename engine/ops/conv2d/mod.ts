@@ -1,14 +1,11 @@
 // 2-D convolution (NCHW, zero padding, optional bias) with its gradients on the tape.
 import type { Tensor } from "../../tensor.ts";
-import {
-  chooseConfig,
-  type Conv2dConfig,
-  type Conv2dVariant,
-  type ConvGeometry,
-} from "./choice.ts";
+import { chooseConfig, type Conv2dConfig, type Conv2dVariant } from "./choice.ts";
+import { conv2dGeometry, type ConvGeometry } from "./geometry.ts";
 import { runBackwardInput, runBackwardWeight, runBiasGrad, runForward } from "./dispatch.ts";
 
 export { type Conv2dConfig, type Conv2dVariant, forceConv2dVariant } from "./choice.ts";
+export { conv2dGeometry, type ConvGeometry } from "./geometry.ts";
 
 /** Options of {@linkcode conv2d}. */
 export interface Conv2dOptions {
@@ -32,39 +29,6 @@ function dims(op: string, t: Tensor, what: string): number[] {
     throw new RangeError(`${op}: ${what} must be a 4-D f32 tensor, got ${t}`);
   }
   return [...t.shape];
-}
-
-function checkGeometry(op: string, stride: number, padding: number): void {
-  if (!Number.isInteger(stride) || stride < 1) {
-    throw new RangeError(`${op}: stride must be a positive integer, got ${stride}`);
-  }
-  if (!Number.isInteger(padding) || padding < 0) {
-    throw new RangeError(`${op}: padding must be a non-negative integer, got ${padding}`);
-  }
-}
-
-/** Sizes of x [N,C,H,W] * w [K,C,R,S]; throws a RangeError naming the op and shapes. */
-export function conv2dGeometry(
-  op: string,
-  xShape: readonly number[],
-  wShape: readonly number[],
-  stride = 1,
-  padding = 0,
-): ConvGeometry {
-  checkGeometry(op, stride, padding);
-  const [N, C, H, W] = xShape;
-  const [K, C2, R, S] = wShape;
-  if (C !== C2) {
-    throw new RangeError(`${op}: x [${xShape}] has ${C} channels but w [${wShape}] expects ${C2}`);
-  }
-  const P = Math.floor((H + 2 * padding - R) / stride) + 1;
-  const Q = Math.floor((W + 2 * padding - S) / stride) + 1;
-  if (!(P >= 1 && Q >= 1) || N < 1 || K < 1 || C < 1) {
-    throw new RangeError(
-      `${op}: x [${xShape}] with w [${wShape}], stride ${stride}, padding ${padding} gives no output`,
-    );
-  }
-  return { N, C, H, W, K, R, S, stride, pad: padding, P, Q };
 }
 
 /** Raw forward kernel: y [N,K,P,Q] = conv(x [N,C,H,W], w [K,C,R,S]) (+ bias [K]); no tape. */

@@ -3,7 +3,7 @@ import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
 import { conv2dChoices, type Conv2dConfig, type Conv2dDirection, conv2dKey } from "./choice.ts";
 import { runBackwardInput, runBackwardWeight, runForward } from "./dispatch.ts";
-import { conv2dGeometry } from "./mod.ts";
+import { conv2dGeometry } from "./geometry.ts";
 
 /** One convolution to tune: input and weight shapes and the geometry. */
 export interface TuneShape {

@@ -1,0 +1,98 @@
+// The architecture as a test: folder-level imports flow one way, and no file imports itself back.
+import { assert, assertEquals } from "./assert.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+/** Who may import whom, by top-level entry (a folder, or mod.ts). */
+const ALLOWED: Record<string, string[]> = {
+  kernels: [],
+  engine: ["kernels"],
+  data: ["engine", "kernels"],
+  models: ["engine", "kernels"],
+  tasks: ["engine", "models", "data", "kernels"],
+  bench: ["engine", "models", "data", "kernels", "tasks"],
+  "mod.ts": ["engine", "models", "data", "tasks"],
+  tests: ["engine", "models", "data", "kernels", "tasks", "bench", "mod.ts"],
+};
+
+interface Edge {
+  from: string;
+  to: string;
+  typeOnly: boolean;
+}
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(ROOT + dir)) {
+    const rel = dir ? `${dir}/${e.name}` : e.name;
+    if (e.isDirectory && !e.name.startsWith(".") && e.name !== "fixtures") {
+      out.push(...sources(rel));
+    } else if (e.isFile && rel.endsWith(".ts") && (dir || e.name === "mod.ts")) out.push(rel);
+  }
+  return out;
+}
+
+/** Every relative import and re-export of every .ts file, resolved to a repo path. */
+function edges(): Edge[] {
+  const all: Edge[] = [];
+  const re =
+    /^\s*(import|export)\s+(type\s+)?(?:[\s\S]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)|new URL\(\s*["'](\.{1,2}\/[^"']+\.ts)["']/gm;
+  for (const file of Object.keys(ALLOWED).flatMap((d) => d.endsWith(".ts") ? [d] : sources(d))) {
+    const text = Deno.readTextFileSync(ROOT + file);
+    for (const m of text.matchAll(re)) {
+      const spec = m[3] ?? m[4] ?? m[5];
+      const to = new URL(spec, `file://${ROOT}${file}`).pathname.slice(ROOT.length);
+      all.push({ from: file, to, typeOnly: m[2] !== undefined });
+    }
+  }
+  return all;
+}
+
+const top = (path: string) => path.includes("/") ? path.slice(0, path.indexOf("/")) : path;
+
+Deno.test("layout: folders import one way (tasks → models, data → engine → kernels)", () => {
+  const all = edges();
+  // The parser sees the imports (a regex that matched nothing would pass anything).
+  assert(all.length > 300, `only ${all.length} imports found`);
+  assert(all.some((e) => e.from === "tasks/train.ts" && e.to === "engine/train/trainer.ts"));
+  const bad = all.filter((e) => {
+    const [a, b] = [top(e.from), top(e.to)];
+    return a !== b && !ALLOWED[a]?.includes(b);
+  }).map((e) => `${e.from} → ${e.to}`);
+  assertEquals(bad, [], `imports against the layout:\n${bad.join("\n")}`);
+});
+
+Deno.test("layout: no import cycle between files (type-only imports aside)", () => {
+  const graph = new Map<string, string[]>();
+  for (const e of edges()) {
+    if (!e.typeOnly && e.to.endsWith(".ts")) {
+      graph.set(e.from, [...(graph.get(e.from) ?? []), e.to]);
+    }
+  }
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[] = [];
+  const visit = (f: string, path: string[]) => {
+    if (state.get(f) === "done") return;
+    if (state.get(f) === "open") {
+      cycles.push([...path.slice(path.indexOf(f)), f].join(" → "));
+      return;
+    }
+    state.set(f, "open");
+    for (const t of graph.get(f) ?? []) visit(t, [...path, f]);
+    state.set(f, "done");
+  };
+  for (const f of graph.keys()) visit(f, []);
+  assertEquals(cycles, [], `import cycles:\n${cycles.join("\n")}`);
+});
+
+Deno.test("layout: every op family with more than two files is one folder, kernels beside", () => {
+  const ops = [...Deno.readDirSync(`${ROOT}engine/ops`)].filter((e) => e.isFile).map((e) =>
+    e.name.replace(/\.ts$/, "")
+  );
+  const stems = new Map<string, number>();
+  for (const n of ops) stems.set(n.split("_")[0], (stems.get(n.split("_")[0]) ?? 0) + 1);
+  const crowded = [...stems].filter(([, n]) => n > 2).map(([s]) => s);
+  assertEquals(crowded, [], `engine/ops files sharing a stem (make a folder): ${crowded}`);
+  for (const folder of ["engine/ops/conv2d", "kernels/conv2d"]) {
+    assertEquals(Deno.statSync(`${ROOT}${folder}`).isDirectory, true, folder);
+  }
+});
