@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import { autotune, KERNEL_VERSION } from "../engine/ops/conv2d/autotune.ts";
-import { candidatesFor, GPU_TILES } from "../engine/ops/conv2d/candidates.ts";
+import { candidatesFor, GPU_TILES, PREFETCH_TILES } from "../engine/ops/conv2d/candidates.ts";
 import { conv2dChoices, conv2dKey } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
 import {
@@ -33,7 +33,7 @@ gpuTest(
         shape.padding,
       );
       const gyv = randn(shape.N * shape.K * g.P * g.Q, 3);
-      for (const tiles of GPU_TILES) {
+      for (const tiles of [...GPU_TILES, ...PREFETCH_TILES]) {
         const variant = { variant: "tiled" as const, tiles };
         const o = { stride: shape.stride, padding: shape.padding, variant };
         const [y, dx, dw] = e.scope(() => {

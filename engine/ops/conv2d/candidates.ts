@@ -20,6 +20,13 @@ export const GPU_TILES: readonly Record<string, number>[] = [
   { BM: 32, BN: 64, BK: 32, TM: 4, TN: 4 },
 ];
 
+/** Tile shapes also tried with register prefetch of the next K-tile (gather directions only). */
+export const PREFETCH_TILES: readonly Record<string, number>[] = [
+  { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, PF: 1 },
+  { BM: 128, BN: 128, BK: 16, TM: 8, TN: 8, PF: 1 },
+  { BM: 64, BN: 64, BK: 32, TM: 4, TN: 4, PF: 1 },
+];
+
 /** Register-blocked tiles tried besides the default block on software adapters. */
 export const SOFTWARE_TILES: readonly Record<string, number>[] = [
   { TM: 4, TP: 4, TQ: 4, TK: 4, TC: 2 },

@@ -101,7 +101,7 @@ export function blockedWeightTiles(
 
 /** Tiles of the workgroup-memory kernels; WGT = invocations per workgroup. */
 export function tiledTiles(asked: Record<string, number> = {}): Record<string, number> {
-  const t: Record<string, number> = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 };
+  const t: Record<string, number> = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, PF: 0 };
   for (const k of Object.keys(t)) t[k] = asked[k] ?? t[k];
   return { ...t, WGT: (t.BM / t.TM) * (t.BN / t.TN) };
 }

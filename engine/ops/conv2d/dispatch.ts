@@ -253,7 +253,8 @@ export function runBackwardWeight(
     cBlocks,
   };
   if (tiled) {
-    const o = { ...t, R: g.R, S: g.S, ST: g.stride };
+    const { PF: _prefetch, ...own } = t; // register prefetch exists in the gather kernel only
+    const o = { ...own, R: g.R, S: g.S, ST: g.stride };
     e.run(TILED_WEIGHT, "weightTiled", { x, gy, part, g: geo }, [cBlocks, kBlocks, T], o);
   } else {
     const PH = (TP - 1) * g.stride + g.R, PW = (TQ - 1) * g.stride + g.S;
