@@ -119,8 +119,10 @@ export function bindOnce(
   k: CompiledKernel,
   values: Record<string, BindValue>,
   place: UniformPlacer,
+  out: GPUBindGroupEntry[][] = [],
 ): GPUBindGroup[] {
   const { entries } = checkedEntries(k, values, place, () => 0);
+  out.push(...entries.map((g) => g ?? []));
   const groups: GPUBindGroup[] = [];
   for (let g = 0; g < entries.length; g++) groups.push(createGroup(device, k, g, entries[g]));
   return groups;

@@ -19,13 +19,48 @@ export interface DispatchSink {
   onReplay(fn: () => void): void;
 }
 
-/** One recorded dispatch. */
+/** One recorded dispatch, with its bind group entries (to re-point a buffer range later). */
 interface Command {
+  kernel: CompiledKernel;
   pipeline: GPUComputePipeline;
   groups: GPUBindGroup[];
+  entries: GPUBindGroupEntry[][];
   x: number;
   y: number;
   z: number;
+}
+
+/** A pool that notes, per buffer, at which command index it was handed out and given back. */
+class RecordingPool extends BufferPool {
+  readonly acquired = new Map<GPUBuffer, number[]>();
+  readonly released = new Map<GPUBuffer, number[]>();
+  #at: () => number;
+
+  constructor(device: GPUDevice, at: () => number) {
+    super(device);
+    this.#at = at;
+  }
+
+  override acquire(bytes: number): GPUBuffer {
+    const b = super.acquire(bytes);
+    push(this.acquired, b, this.#at());
+    return b;
+  }
+
+  override release(buffer: GPUBuffer): void {
+    super.release(buffer);
+    push(this.released, buffer, this.#at());
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function range(e: GPUBindGroupEntry): GPUBufferBinding {
+  return e.resource as GPUBufferBinding;
 }
 
 /** A uniform whose members are computed at every replay, and its place in the per-step slab. */
@@ -97,7 +132,7 @@ class UniformSlab {
  * the step binds is handed to anyone else or trimmed.
  */
 export class StepRecording implements DispatchSink {
-  readonly pool: BufferPool;
+  readonly pool: RecordingPool;
   readonly commands: Command[] = [];
   readonly effects: (() => void)[] = [];
   #device: GPUDevice;
@@ -107,7 +142,7 @@ export class StepRecording implements DispatchSink {
 
   constructor(device: GPUDevice) {
     this.#device = device;
-    this.pool = new BufferPool(device);
+    this.pool = new RecordingPool(device, () => this.commands.length);
     this.#static = new UniformSlab(device, "planned step: constant uniforms");
     this.#perStep = new UniformSlab(device, "planned step: per-step uniforms");
   }
@@ -119,8 +154,9 @@ export class StepRecording implements DispatchSink {
     y: number,
     z: number,
   ): void {
-    const groups = bindOnce(this.#device, k, bindings, (k, b, v) => this.#place(k, b, v));
-    this.commands.push({ pipeline: k.pipeline, groups, x, y, z });
+    const entries: GPUBindGroupEntry[][] = [];
+    const groups = bindOnce(this.#device, k, bindings, (k, b, v) => this.#place(k, b, v), entries);
+    this.commands.push({ kernel: k, pipeline: k.pipeline, groups, entries, x, y, z });
   }
 
   onReplay(fn: () => void): void {
@@ -137,9 +173,77 @@ export class StepRecording implements DispatchSink {
     return this.pool.stats.allocated + this.#static.bytes + this.#perStep.bytes;
   }
 
-  /** Uploads the constant uniforms (once, when recording ends). */
-  finish(): void {
+  /**
+   * Ends the recording: drops every copy of a temporary that is freed right after it (the tape
+   * copying a parameter's gradient into the flat gradient buffer, say) by pointing the commands
+   * that wrote and read the temporary at the copy's destination instead; then uploads the
+   * constant uniforms. Returns the number of copies dropped.
+   */
+  finish(): number {
+    let dropped = 0;
+    for (let i = this.commands.length - 1; i >= 0; i--) {
+      if (this.#elide(i)) dropped++;
+    }
     this.#static.upload();
+    return dropped;
+  }
+
+  /**
+   * Drops copy command i when its source is a whole pool buffer acquired at command a and
+   * released right after the copy, every command in [a, i) binds that buffer only as that range
+   * and none binds the destination range, and no command using the source binds the
+   * destination's buffer.
+   */
+  #elide(i: number): boolean {
+    const c = this.commands[i];
+    if (c.kernel.label !== "elementwise.wgsl:copyWords") return false;
+    const flat = c.entries.flat();
+    const at = (name: string) =>
+      range(flat.find((e) => e.binding === c.kernel.bindings.get(name)!.binding)!);
+    const src = at("xu"), dst = at("yu");
+    const a = this.pool.acquired.get(src.buffer)?.findLast((n) => n <= i);
+    const r = this.pool.released.get(src.buffer)?.find((n) => n > (a ?? Infinity));
+    if (a === undefined || r !== i + 1 || (src.offset ?? 0) !== 0) return false;
+    const dOff = dst.offset ?? 0, size = src.size!;
+    const users: number[] = [];
+    for (let j = a; j < i; j++) {
+      let uses = false, other = false;
+      for (const e of this.commands[j].entries.flat()) {
+        const b = range(e);
+        const off = b.offset ?? 0;
+        if (b.buffer === src.buffer) {
+          if (off !== 0 || b.size !== size) return false;
+          uses = true;
+        } else if (b.buffer === dst.buffer) {
+          // The destination range must be untouched until the copy.
+          if (off < dOff + size && dOff < off + (b.size ?? 0)) return false;
+          other = true;
+        }
+      }
+      // A command using the source and another range of the destination's buffer could end up
+      // binding one buffer as read-only and read-write storage, which WebGPU refuses.
+      if (uses && other) return false;
+      if (uses) users.push(j);
+    }
+    for (const j of users) {
+      const u = this.commands[j];
+      u.entries = u.entries.map((g) =>
+        g.map((e) =>
+          range(e).buffer === src.buffer
+            ? { binding: e.binding, resource: { buffer: dst.buffer, offset: dOff, size } }
+            : e
+        )
+      );
+      u.groups = u.entries.map((g, n) =>
+        this.#device.createBindGroup({
+          label: u.kernel.label,
+          layout: u.pipeline.getBindGroupLayout(n),
+          entries: g,
+        })
+      );
+    }
+    this.commands.splice(i, 1);
+    return true;
   }
 
   /** Calls every per-step uniform function, packs the results and uploads the per-step slab. */
