@@ -63,6 +63,14 @@ function range(e: GPUBindGroupEntry): GPUBufferBinding {
   return e.resource as GPUBufferBinding;
 }
 
+/** "read", "read_write" or "" (uniform) for binding `binding` of group `group` of a kernel. */
+function accessOf(k: CompiledKernel, group: number, binding: number): string {
+  for (const b of k.bindings.values()) {
+    if (b.group === group && b.binding === binding) return b.access ?? "";
+  }
+  return "";
+}
+
 /** A uniform whose members are computed at every replay, and its place in the per-step slab. */
 interface PerStep {
   fn: () => UniformValues;
@@ -207,23 +215,29 @@ export class StepRecording implements DispatchSink {
     const dOff = dst.offset ?? 0, size = src.size!;
     const users: number[] = [];
     for (let j = a; j < i; j++) {
-      let uses = false, other = false;
-      for (const e of this.commands[j].entries.flat()) {
+      const modes = { src: new Set<string>(), dst: new Set<string>() };
+      const cmd = this.commands[j];
+      cmd.entries.forEach((g, n) => {
+        for (const e of g) {
+          const b = range(e);
+          if (b.buffer === src.buffer) modes.src.add(accessOf(cmd.kernel, n, e.binding));
+          else if (b.buffer === dst.buffer) modes.dst.add(accessOf(cmd.kernel, n, e.binding));
+        }
+      });
+      for (const e of cmd.entries.flat()) {
         const b = range(e);
         const off = b.offset ?? 0;
-        if (b.buffer === src.buffer) {
-          if (off !== 0 || b.size !== size) return false;
-          uses = true;
-        } else if (b.buffer === dst.buffer) {
-          // The destination range must be untouched until the copy.
-          if (off < dOff + size && dOff < off + (b.size ?? 0)) return false;
-          other = true;
+        if (b.buffer === src.buffer && (off !== 0 || b.size !== size)) return false;
+        // The destination range must be untouched until the copy.
+        if (b.buffer === dst.buffer && off < dOff + size && dOff < off + (b.size ?? 0)) {
+          return false;
         }
       }
-      // A command using the source and another range of the destination's buffer could end up
-      // binding one buffer as read-only and read-write storage, which WebGPU refuses.
-      if (uses && other) return false;
-      if (uses) users.push(j);
+      if (modes.src.size === 0) continue;
+      // Re-pointed, this command binds the destination's buffer with every mode it used for
+      // either: one buffer read-only and read-write in one dispatch is refused by WebGPU.
+      if (new Set([...modes.src, ...modes.dst]).size > 1) return false;
+      users.push(j);
     }
     for (const j of users) {
       const u = this.commands[j];

@@ -66,8 +66,10 @@ async function compare(e: Engine, spec: () => ModelSpec, hw: number, smoothing: 
   const optA = sgd(eager), optB = sgd(planned);
   const data = Array.from({ length: STEPS }, (_, t) => inputs(e, t, hw));
   const fromEager: StepResult[] = [];
+  let eagerDispatches = 0;
   for (const [t, d] of data.entries()) {
     optA.lr = 0.05 + 0.01 * t;
+    const d0 = e.dispatches;
     const out = e.scope(() => {
       const logits = eager.forward(d.x, { training: true, seed: d.seed });
       const loss = softmaxCrossEntropy(logits, d.y, { smoothing });
@@ -75,6 +77,7 @@ async function compare(e: Engine, spec: () => ModelSpec, hw: number, smoothing: 
       optA.step();
       return { logits, loss };
     });
+    eagerDispatches = e.dispatches - d0;
     fromEager.push({
       logits: await read(out.logits),
       loss: await read(out.loss),
@@ -91,6 +94,8 @@ async function compare(e: Engine, spec: () => ModelSpec, hw: number, smoothing: 
     optB.step();
     return { logits, loss };
   }, { inputs: { x: data[0].x, y: data[0].y } });
+  // The plan drops the tape's copies of leaf gradients into the flat gradient buffer.
+  assert(step.dispatches < eagerDispatches, `${step.dispatches} vs ${eagerDispatches} dispatches`);
   for (let t = 0; t < STEPS; t++) {
     now.seed = data[t].seed;
     optB.lr = 0.05 + 0.01 * t;
