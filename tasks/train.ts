@@ -17,6 +17,7 @@ import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
 import { removeStale } from "../engine/files.ts";
 import { guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
 import { StopSignals } from "./signals.ts";
+import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
 
 export { parseTrainFlags, type TrainFlags, usage };
 
@@ -39,6 +40,33 @@ export function runSettings(f: TrainFlags, n: number, nTest: number): Record<str
     mirror: r.mirror,
     smoothing: r.smoothing,
     ...r.sgd,
+  };
+}
+
+/** The settings the report page shows, in reading order. */
+function reportSettings(
+  f: TrainFlags,
+  s: { model: string; params: number; flops: number },
+  images: number,
+  nTest: number,
+): Record<string, string | number | boolean> {
+  const r = f.recipe;
+  return {
+    model: s.model,
+    parameters: s.params,
+    "GFLOP forward / image": Number((s.flops / 1e9).toFixed(3)),
+    epochs: f.epochs,
+    batch: f.batch,
+    "training images": images,
+    "test images": nTest,
+    seed: f.seed,
+    augment: r.augment,
+    mirror: r.mirror,
+    "label smoothing": r.smoothing,
+    ...(r.name === "wide" ? { depth: f.depth, width: f.width, dropout: f.dropout } : {
+      width: f.width,
+    }),
+    checkpoint: f.checkpoint,
   };
 }
 
@@ -127,6 +155,22 @@ async function runOn(
     }, batch ${f.batch}, ${count(f.epochs, "epoch")}`,
   );
   const model = module(engine, spec, { seed: f.seed });
+  const recorder = new RunRecorder(
+    f.metrics ?? besideCheckpoint(f.checkpoint, ".jsonl"),
+    besideCheckpoint(f.checkpoint, ".html"),
+    {
+      run: {
+        task: `train:${r.name}`,
+        ...reportSettings(f, s, trainSet.length, nTest),
+        data: d.dir,
+      },
+      adapter: describeGpu(engine.gpu),
+      classes: d.s,
+      started: new Date().toISOString(),
+    },
+    { resumed: f.resume !== undefined },
+  );
+  say(`report: ${recorder.page} (rewritten after each epoch), metrics: ${recorder.metrics}`);
   // Measured kernel choices for every conv of this model (from the cache after the first run).
   await autotune(engine, [
     ...convShapes(spec, f.batch),
@@ -145,7 +189,12 @@ async function runOn(
     checkpointer: moduleCheckpointer(model, { stats, settings: run.settings }),
     checkpoint: f.checkpoint,
     resume: f.resume,
-    metrics: f.metrics,
+    // The metrics file (with the confusion matrix) and the report page, after each epoch.
+    // A failed write is a warning, as for --metrics: the checkpoint is already written.
+    onEpoch: (result) =>
+      recorder.epoch(result).catch((e) =>
+        console.error(`warning: cannot update the report: ${(e as Error).message}`)
+      ),
     log: (line) => {
       if (tty) Deno.stdout.writeSync(enc.encode("\r\x1b[K"));
       console.log(line);

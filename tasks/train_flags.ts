@@ -48,7 +48,8 @@ ${r.description}
                    or the --resume file)
   --resume F       continue from a checkpoint written with the same settings
   --overwrite      replace an existing checkpoint of another or an unfinished run
-  --metrics F      append one JSON object per epoch to F
+  --metrics F      append one JSON object per epoch to F (default: the checkpoint's name with
+                   .jsonl); the report page beside the checkpoint (.html) is rewritten each epoch
   --tune-cache F   where measured conv kernel choices are kept, or "off" (default
                    $RESNET_WEBGPU_TUNE_CACHE, else ~/.cache/resnet-webgpu/conv2d-tune.json)
   --quiet          no adapter, model or progress lines

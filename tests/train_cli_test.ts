@@ -94,7 +94,12 @@ Deno.test({
       assertEquals(stopped.code, 143, stopped.err);
       assertStringIncludes(stopped.err, "SIGTERM: stopping after this batch");
       assertMatch(stopped.out, /interrupted at epoch 2.*checkpoint written to runs\/wide/);
-      assertEquals([...Deno.readDirSync(`${tmp}/runs`)].map((e) => e.name), ["wide.safetensors"]);
+      // The stale temp file is gone; beside the checkpoint, the run's metrics file and report page.
+      assertEquals([...Deno.readDirSync(`${tmp}/runs`)].map((e) => e.name).sort(), [
+        "wide.html",
+        "wide.jsonl",
+        "wide.safetensors",
+      ]);
       await Deno.copyFile(`${tmp}/runs/wide.safetensors`, `${tmp}/u.safetensors`); // unfinished
       const resumed = await run(tmp, [
         ...base,

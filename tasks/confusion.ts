@@ -1,0 +1,48 @@
+// Confusion-matrix views for the eval task: the printed 10×10 table and per-class figures.
+
+/** One class's test figures. */
+export interface ClassAccuracy {
+  name: string;
+  right: number;
+  total: number;
+  /** Percent, 0–100 (0 when the class has no images). */
+  accuracy: number;
+}
+
+/** Right / total / percent for every true class of a [K·K] confusion matrix (row = true class). */
+export function perClass(confusion: ArrayLike<number>, names: readonly string[]): ClassAccuracy[] {
+  const k = names.length;
+  return names.map((name, y) => {
+    let total = 0;
+    for (let p = 0; p < k; p++) total += confusion[y * k + p];
+    const right = confusion[y * k + y];
+    return { name, right, total, accuracy: total ? (100 * right) / total : 0 };
+  });
+}
+
+/** The matrix as rows of counts (row = true class, column = predicted class). */
+export function confusionRows(confusion: ArrayLike<number>, classes: number): number[][] {
+  return Array.from(
+    { length: classes },
+    (_, y) => Array.from({ length: classes }, (_, p) => confusion[y * classes + p]),
+  );
+}
+
+/**
+ * The matrix as text: one row a true class (full name), one column a predicted class (the
+ * name's first five letters), counts right-aligned, the diagonal in the same table.
+ */
+export function confusionTable(confusion: ArrayLike<number>, names: readonly string[]): string {
+  const k = names.length;
+  const heads = names.map((n) => n.slice(0, 5));
+  const max = Math.max(0, ...Array.from({ length: k * k }, (_, i) => confusion[i]));
+  const w = Math.max(5, String(max).length);
+  const rowW = Math.max("true \\ predicted".length, ...names.map((n) => n.length));
+  const head = `${"true \\ predicted".padEnd(rowW)} ${heads.map((h) => h.padStart(w)).join(" ")}`;
+  const rows = names.map((name, y) =>
+    `${name.padEnd(rowW)} ${
+      Array.from({ length: k }, (_, p) => String(confusion[y * k + p]).padStart(w)).join(" ")
+    }`
+  );
+  return [head, ...rows].join("\n");
+}
