@@ -37,7 +37,7 @@
 
 // The engine: device, tensors, scopes and the tape (engine/).
 /** The engine, its adapter and its errors. */
-export { type BindValue, Engine } from "./engine/engine.ts";
+export { type BindValue, Engine, type UniformValues } from "./engine/engine.ts";
 export {
   describeGpu,
   DeviceError,
@@ -48,6 +48,8 @@ export {
 export { type DType, Tensor } from "./engine/tensor.ts";
 export { type ParamSpec, ParamStore } from "./engine/params.ts";
 export { SGD, type SgdOptions } from "./engine/optim.ts";
+/** Steps planned once and replayed (the trainer's and the bench's steps). */
+export { PlannedStep, type PlanOptions, planStep } from "./engine/planned_step.ts";
 
 // Ops with gradients (engine/ops/): each records its dispatches and its backward on the tape.
 export { add, mul, relu, scale } from "./engine/ops/elementwise.ts";

@@ -60,11 +60,18 @@ function random(e: Engine, shape: number[]): Tensor {
  */
 export async function benchLayers(
   engine: Engine,
-  { batch, reps = 7 }: { batch: number; reps?: number },
+  { batch, reps = 7, want = () => true }: {
+    batch: number;
+    reps?: number;
+    /** Rows to measure, by their name and shape as `name [N,C,H,W]`; default all. */
+    want?: (name: string) => boolean;
+  },
 ): Promise<LayerRow[]> {
   const e = engine;
   const rows: LayerRow[] = [];
+  const wanted = (name: string, shape: number[]) => want(`${name} [${shape.join(",")}]`);
   const add = async (name: string, shape: number[], bytes: number, fn: () => void) => {
+    if (!wanted(name, shape)) return;
     const ms = await time(e, reps, fn);
     rows.push({ name, shape, ms, gbps: bytes / ms / 1e6 });
   };
@@ -74,6 +81,12 @@ export async function benchLayers(
   one.dispose();
   for (const [model, c, h] of BN_SHAPES) {
     const shape = [batch, c, h, h];
+    const label = `(${model})`;
+    if (
+      !wanted(`bn fwd train+relu ${label}`, shape) && !wanted(`bn bwd train+relu ${label}`, shape)
+    ) {
+      continue;
+    }
     const n = batch * c * h * h;
     const x = random(e, shape);
     const gy = random(e, shape);
@@ -107,20 +120,29 @@ export async function benchLayers(
     for (const t of [x, gy, f.y, f.mean, f.invstd, ...Object.values(bn)]) t.dispose();
   }
   const pool = async (name: string, shape: number[], op: (x: Tensor) => Tensor) => {
+    if (!wanted(`${name} fwd`, shape) && !wanted(`${name} fwd+bwd`, shape)) return;
     const x = random(e, shape);
     x.requiresGrad = true;
     const n = x.size;
-    let outBytes = 0;
+    const outBytes = e.scope(() => {
+      const b = op(x).byteLength;
+      e.tape.clear();
+      return b;
+    });
     await add(`${name} fwd`, shape, 0, () => {
-      outBytes = op(x).byteLength;
+      op(x);
       e.tape.clear();
     });
-    rows.at(-1)!.gbps = (4 * n + outBytes) / rows.at(-1)!.ms / 1e6;
+    if (rows.at(-1)?.name === `${name} fwd`) {
+      rows.at(-1)!.gbps = (4 * n + outBytes) / rows.at(-1)!.ms / 1e6;
+    }
     await add(`${name} fwd+bwd`, shape, 0, () => {
       const y = op(x);
       e.tape.backward(y, e.full(y.shape, 1));
     });
-    rows.at(-1)!.gbps = (4 * n + outBytes) * 2 / rows.at(-1)!.ms / 1e6;
+    if (rows.at(-1)?.name === `${name} fwd+bwd`) {
+      rows.at(-1)!.gbps = (4 * n + outBytes) * 2 / rows.at(-1)!.ms / 1e6;
+    }
     x.grad?.dispose();
     x.dispose();
   };
@@ -128,6 +150,7 @@ export async function benchLayers(
   await pool("avgpool 8 (wrn head)", [batch, 512, 8, 8], (x) => avgPool2d(x, 8));
   await pool("adaptive avgpool (resnet head)", [batch, 512, 4, 4], adaptiveAvgPool2d);
   for (const shape of [[batch, 128, 32, 32], [batch, 512, 8, 8]]) {
+    if (!wanted("dropout 0.3 fwd", shape)) continue;
     const x = random(e, shape);
     await add("dropout 0.3 fwd", shape, 8 * x.size, () => {
       dropout(x, 0.3, { training: true, seed: 1 });

@@ -17,11 +17,14 @@ import { benchConv, CONV_LAYERS } from "./conv_bench.ts";
 import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { benchLayers } from "./layers_bench.ts";
 import { benchOps } from "./ops_bench.ts";
-import { benchSteps } from "./step_bench.ts";
+import { benchSteps, RECIPE_MODELS } from "./step_bench.ts";
+import { benchHost } from "./host_bench.ts";
 import { benchData } from "./data_bench.ts";
 
 const TFJS_BATCH = 8;
-const CONV_WORDS = ["conv", "res", "wrn", "stem", "forward", "backward", "input", "weight"];
+/** Batch of the host-cost rows (the recipes' training batch). */
+const HOST_BATCH = 125;
+const CONV_DIRECTIONS = ["forward", "backwardInput", "backwardWeight"];
 /** Conv layers of --quick: the biggest of each model's first and last stage. */
 const QUICK_CONV = ["res 64→64 32²", "res 512→512 4²", "wrn 128→128 32²", "wrn 512→512 8²"];
 const MS: Column = { key: "ms", label: "ms", better: "lower" };
@@ -38,13 +41,16 @@ class Runner {
   }
 
   /**
-   * Whether a section is wanted whole (no filter, or the filter is in its id), partly (the filter
-   * and one of the words its row names use overlap: rows are then filtered by name), or not.
+   * Whether a section is wanted whole (no filter, or the filter is in its id), partly (one of
+   * the row names it can produce contains the filter: rows are then filtered by name), or not.
+   * `names` null: the section measures only the rows its predicate wants (it costs nothing when
+   * none is) and is left out when it has none.
    */
-  wants(id: string, words: readonly string[]): "all" | "rows" | "none" {
+  wants(id: string, names: readonly string[] | null): "all" | "rows" | "none" {
     const f = this.#filter;
     if (!f || id.includes(f)) return "all";
-    return words.some((k) => k.includes(f) || f.includes(k)) ? "rows" : "none";
+    if (!names) return "rows";
+    return names.some((n) => n.toLowerCase().includes(f)) ? "rows" : "none";
   }
 
   /** A row-name predicate for a section wanted partly. */
@@ -63,7 +69,7 @@ class Runner {
       console.log(`== failed: ${(e as Error).stack ?? e}\n`);
       return;
     }
-    if (!s) return;
+    if (!s || (this.#filter && s.rows.length === 0)) return;
     const seconds = (performance.now() - t0) / 1000;
     if (seconds >= 0.05) s.title += ` [${seconds.toFixed(1)} s]`;
     this.sections.push(s);
@@ -99,26 +105,47 @@ async function main(): Promise<number> {
   );
   await run.section(() => Promise.resolve(adapter));
 
+  // The ceilings run first when their rows are wanted, else (quick, unprinted) when a section
+  // that relates its figures to them has rows.
   let ceil: Ceilings | null = null;
-  const ceilScope = run.wants("ceilings", ["matmul", "copy", "register", "tiled"]);
-  await run.section(async () => {
-    const r = await benchCeilings(engine, {
-      quick: flags.quick || ceilScope === "none",
-      show: run.rowFilter(ceilScope),
-    });
-    ceil = r.ceilings;
-    return ceilScope === "none" ? null : r.section;
-  });
-  const c = ceil as Ceilings | null;
+  let measured = false;
+  const ceilScope = run.wants("ceilings", [
+    "matmul_vec4 register 16×16",
+    "matmul_vec4 tiled 64×64 wg-mem",
+    "matmul.wgsl general 4×4",
+    "copy vec4 (bench/copy.wgsl)",
+    "copy words (engine.copy)",
+  ]);
+  const ceilings = async (): Promise<Ceilings | null> => {
+    if (!measured) {
+      measured = true;
+      await run.section(async () => {
+        const r = await benchCeilings(engine, {
+          quick: flags.quick || ceilScope === "none",
+          show: run.rowFilter(ceilScope),
+        });
+        ceil = r.ceilings;
+        return r.section;
+      });
+    }
+    return ceil;
+  };
+  if (ceilScope !== "none") await ceilings();
 
-  const convScope = run.wants("conv", CONV_WORDS);
+  const convNames = CONV_LAYERS.flatMap((l) => CONV_DIRECTIONS.map((d) => `${l.label} ${d}`));
+  const convScope = run.wants("conv", convNames);
   if (convScope !== "none") {
+    const c = await ceilings();
     await run.section(async () => {
-      // benchConv skips whole layers when the filter names a layer label; --quick measures
-      // only the largest layer of each stage width of each model.
-      const named = convScope === "rows" && CONV_LAYERS.some((l) => l.label.includes(flags.filter));
+      // With a filter only the layers with a matching row run; --quick measures only the
+      // largest layer of each stage width of each model.
+      const f = flags.filter;
+      const matching = CONV_LAYERS.filter((l) =>
+        CONV_DIRECTIONS.some((d) => `${l.label} ${d}`.toLowerCase().includes(f))
+      ).map((l) => l.label);
+      const named = convScope === "rows";
       const subset = flags.quick && !named;
-      const labels = named ? [flags.filter] : subset ? QUICK_CONV : [""];
+      const labels = named ? matching : subset ? QUICK_CONV : [""];
       const rows = [];
       for (const only of labels) {
         rows.push(
@@ -160,11 +187,12 @@ async function main(): Promise<number> {
     });
   }
 
-  const layerScope = run.wants("layers", ["bn", "pool", "dropout", "resnet18a", "wrn-16-8"]);
+  const layerScope = run.wants("layers", null);
   if (layerScope !== "none") {
     await run.section(async () => {
-      const rows = await benchLayers(engine, { batch, reps: flags.quick ? 3 : 7 });
       const want = run.rowFilter(layerScope);
+      const rows = await benchLayers(engine, { batch, reps: flags.quick ? 3 : 7, want });
+      const c = rows.length ? await ceilings() : null;
       return {
         id: "layers",
         title: `Batch norm, pooling, dropout, batch ${batch}`,
@@ -183,7 +211,7 @@ async function main(): Promise<number> {
     });
   }
 
-  const opsScope = run.wants("ops", ["softmax-ce", "sgd", "linear", "resnet18a", "wrn-16-8"]);
+  const opsScope = run.wants("ops", null);
   if (opsScope !== "none") {
     await run.section(async () => {
       const rows = await benchOps(engine, {
@@ -191,6 +219,7 @@ async function main(): Promise<number> {
         quick: flags.quick,
         want: run.rowFilter(opsScope),
       });
+      const c = rows.length ? await ceilings() : null;
       for (const r of rows) {
         r.frac = r.gflops !== undefined ? frac(r.gflops, c?.gflops) : frac(r.gbps, c?.gbps);
       }
@@ -210,8 +239,10 @@ async function main(): Promise<number> {
   }
 
   let ourTfjsMs: number | null = null;
-  const stepScope = run.wants("steps", ["step", "train", "eval", "resnet18a", "wrn-16-8"]);
+  const stepNames = RECIPE_MODELS.flatMap((m) => [`${m.model} train step`, `${m.model} eval step`]);
+  const stepScope = run.wants("steps", stepNames);
   if (stepScope !== "none") {
+    const c = await ceilings();
     await run.section(async () => {
       const rows = await benchSteps(engine, {
         batch: stepBatch,
@@ -237,20 +268,61 @@ async function main(): Promise<number> {
         ],
         rows,
         notes: [
-          "train = forward + softmax-CE + backward + SGD in one scope and one submission; eval = " +
-          "forward with running statistics + loss; FLOPs from models/summary.ts (resnet18a 1.11, " +
+          "train = forward + softmax-CE + backward + SGD planned once, replayed in one submission; " +
+          "eval = forward with running statistics + loss, planned likewise; FLOPs from models/summary.ts (resnet18a 1.11, " +
           "WRN-16-8 3.10 GFLOP a forward image, training 3×); img/s and GFLOP/s from wall ms " +
           "(steps back to back, recording included)",
           "epoch min: training epoch of the recipe (resnet18a 100,000 images, WRN-16-8 50,000) " +
           "or, for eval, the 10,000 test images, at this batch's rate",
-          "peak MiB: most pool memory in use during the step above what was in use before the " +
-          "model was built (parameters, gradients, momentum, activations)",
+          "peak MiB: the GPU memory the model and its planned step hold (parameters, gradients, " +
+          "momentum, the plan's activations, gradients, workspaces and uniforms)",
         ],
       };
     });
   }
 
-  const dataScope = run.wants("data", ["gpu batch", "load", "upload", "mean/std"]);
+  const hostNames = RECIPE_MODELS.flatMap((
+    m,
+  ) => [`${m.model} host, eager`, `${m.model} host, planned`]);
+  const hostScope = run.wants("host", hostNames);
+  if (hostScope !== "none") {
+    await run.section(async () => ({
+      id: "host",
+      title: `Host cost: recording one training step, batch ${HOST_BATCH}`,
+      columns: [
+        { key: "ms", label: "host ms", better: "lower" },
+        { key: "min", label: "min ms", better: "lower" },
+        { key: "dispatches", label: "dispatches", digits: 0 },
+        { key: "us", label: "µs/dispatch", better: "lower" },
+        { key: "speedup", label: "vs eager", digits: 1, better: "higher" },
+        { key: "plan", label: "plan ms" },
+        { key: "mib", label: "GPU MiB", digits: 0 },
+      ],
+      rows: await benchHost(engine, {
+        batch: HOST_BATCH,
+        runs: flags.quick ? 5 : 15,
+        want: run.rowFilter(hostScope),
+      }),
+      notes: [
+        "host ms: median from engine.scope (eager) or replay (planned) to a finished command " +
+        "buffer, not submitted (the GPU never runs these steps); forward with a new dropout " +
+        "seed each step, softmax-CE, backward, SGD",
+        "plan ms: recording the plan once; GPU MiB: what a planned step holds (parameters, " +
+        "gradients, momentum, the plan's activations, gradients, workspaces and uniforms)",
+      ],
+    }));
+  }
+
+  const dataNames = [
+    "GPU batch: train 125, crop + flip + zscore",
+    "GPU batch: flip-doubled 125 (resnet recipe)",
+    "GPU batch: test 1000",
+    "load from archive",
+    "load from folder",
+    "mean/std",
+    "upload train + test",
+  ];
+  const dataScope = run.wants("data", dataNames);
   if (dataScope !== "none") {
     await run.section(async () => {
       // --quick skips reading CIFAR-10 (seconds of gunzip): synthetic images of the same shape.
@@ -259,15 +331,16 @@ async function main(): Promise<number> {
         source: flags.quick ? null : undefined,
       });
       const want = run.rowFilter(dataScope);
-      const rows: Row[] = [
-        { name: "GPU batch: train 125, crop + flip + zscore", imgs: d.trainImagesPerS },
-        { name: "GPU batch: flip-doubled 125 (resnet recipe)", imgs: d.mirrorImagesPerS },
-        { name: "GPU batch: test 1000", imgs: d.testImagesPerS },
-        { name: "load from archive", s: d.loadArchiveS },
-        { name: "load from folder", s: d.loadFolderS },
-        { name: "mean/std", s: d.meanStdS },
-        { name: "upload train + test", s: d.uploadS },
+      const figures: Record<string, number | null>[] = [
+        { imgs: d.trainImagesPerS },
+        { imgs: d.mirrorImagesPerS },
+        { imgs: d.testImagesPerS },
+        { s: d.loadArchiveS },
+        { s: d.loadFolderS },
+        { s: d.meanStdS },
+        { s: d.uploadS },
       ];
+      const rows: Row[] = figures.map((f, i) => ({ name: dataNames[i], ...f }));
       return {
         id: "data",
         title: `Data path (${d.source})`,

@@ -2,6 +2,7 @@
 import type { Engine } from "../engine/engine.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { SGD } from "../engine/optim.ts";
+import { planStep } from "../engine/planned_step.ts";
 import { module } from "../models/module.ts";
 import { summary } from "../models/summary.ts";
 import { epochImages, type Recipe, RECIPES } from "../tasks/recipes.ts";
@@ -29,10 +30,11 @@ export interface StepOptions {
 
 /**
  * Times, per recipe model at `batch`, one training step (forward in training mode, softmax-CE,
- * backward, fused SGD; one scope, one submission) and one eval step (forward with running
- * statistics and the loss, no tape). Rows: GPU ms (median), wall ms per step in a back-to-back
+ * backward, fused SGD; one submission) and one eval step (forward with running statistics and
+ * the loss, no tape), each planned once and replayed as the trainer does. Rows: GPU ms (median), wall ms per step in a back-to-back
  * loop, images/s and the implied FLOP rate from wall time (forward FLOPs from models/summary.ts,
- * training = 3 × forward), peak pool memory above what was in use before the model, and the
+ * training = 3 × forward), the GPU memory of the model and its plan (parameters, gradients,
+ * momentum, the plan's activations, gradients, workspaces and uniforms), and the
  * epoch time that rate implies (training: the recipe's epoch; eval: the 10,000 test images).
  */
 export async function benchSteps(engine: Engine, options: StepOptions): Promise<Row[]> {
@@ -66,8 +68,12 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
     ];
     for (const [kind, factor, fn] of steps) {
       if (!want(names[kind])) continue;
-      e.pool.resetPeak();
-      const t = await timer.time(fn, { warmup: 1, runs: options.runs ?? 3, repeat: 1 });
+      const plan = planStep(e, fn);
+      const t = await timer.time(() => plan.record(), {
+        warmup: 1,
+        runs: options.runs ?? 3,
+        repeat: 1,
+      });
       const gflops = (factor * flops * B) / t.wall / 1e6;
       const imgs = (B / t.wall) * 1000;
       const epochImages_ = kind === "train" ? epochImages(m) : TEST_IMAGES;
@@ -79,9 +85,11 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
         imgs,
         gflops,
         frac: options.ceiling ? gflops / options.ceiling : null,
-        peak: (e.pool.stats.peak - base) / MIB,
+        peak: (e.pool.stats.inUse - base + plan.bytes) / MIB,
         epoch: epochImages_ / imgs / 60,
       });
+      await e.sync();
+      plan.dispose();
     }
     await e.sync();
     for (const t of [x, y]) t.dispose();

@@ -158,13 +158,26 @@ export class GpuCifar {
     return Math.min(this.batchSize, this.length - i * this.batchSize);
   }
 
-  /** Records the kernel building batch i of the current epoch; returns fresh x and y tensors. */
-  batch(i: number): Batch {
-    const size = this.batchLength(i);
+  /**
+   * Records the kernel building batch i of the current epoch; returns fresh x and y tensors.
+   * A function is a per-step index (a planned step calls it at every replay; every batch it
+   * names must have the first one's size).
+   */
+  batch(i: number | (() => number)): Batch {
+    const index = typeof i === "function" ? i : () => i;
+    const size = this.batchLength(index());
     const e = this.engine;
     const x = e.tensor([size, 3, 32, 32]);
     const y = e.tensor([size], "u32");
-    const p = { ...this.#params, offset: i * this.batchSize, count: size };
+    const params = (j: number) => {
+      if (this.batchLength(j) !== size) {
+        throw new RangeError(
+          `GpuCifar.batch: batch ${j} has ${this.batchLength(j)} images, not ${size}`,
+        );
+      }
+      return { ...this.#params, offset: j * this.batchSize, count: size };
+    };
+    const p = typeof i === "function" ? () => params(i()) : params(i);
     const img1 = this.#parts[1] ?? this.#parts[0];
     e.run(
       SRC,

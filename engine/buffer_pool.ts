@@ -55,6 +55,15 @@ export class BufferPool {
     this.#free.clear();
   }
 
+  /** Destroys every buffer, in use or free (a planned step's own pool when it is disposed). */
+  destroy(): void {
+    for (const b of this.#all) b.destroy();
+    this.#all.clear();
+    this.#free.clear();
+    this.#inUse = 0;
+    this.#allocated = 0;
+  }
+
   /** Bytes handed out now, the most ever handed out at once, and bytes allocated on the GPU. */
   get stats(): { inUse: number; peak: number; allocated: number } {
     return { inUse: this.#inUse, peak: this.#peak, allocated: this.#allocated };

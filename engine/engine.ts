@@ -3,6 +3,7 @@ import { createGpu, DeviceError, type Gpu, type GpuOptions } from "./device.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { KernelCache, type KernelSource } from "./kernel.ts";
 import { BindingCache, type BindValue } from "./bindings.ts";
+import type { DispatchSink } from "./plan.ts";
 import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";
 import { Tape } from "./tape.ts";
 import { grid } from "./grid.ts";
@@ -11,6 +12,7 @@ import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
 const ELEMENTWISE: KernelSource = { name: "elementwise.wgsl", code: elementwiseCode };
 
 export type { BindValue };
+export type { UniformValues } from "./bindings.ts";
 
 /** Workgroup counts: x, or [x, y] / [x, y, z]. */
 export type Workgroups = number | readonly number[];
@@ -35,17 +37,23 @@ export class Engine {
   gradEnabled = true;
   /** Number of dispatches recorded since creation (for benchmarks and tests). */
   dispatches = 0;
+  /** Number of command buffers flush() has submitted since creation. */
+  submissions = 0;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #error: Error | null = null;
   #scopes: Set<Tensor>[] = [];
   #bindings: BindingCache;
   #closed = false;
+  /** Where tensors come from: the engine's pool, or a planned step's while it is recorded. */
+  #alloc: BufferPool;
+  #sink: DispatchSink | null = null;
 
   constructor(gpu: Gpu) {
     this.gpu = gpu;
     this.device = gpu.device;
     this.pool = new BufferPool(gpu.device);
+    this.#alloc = this.pool;
     this.kernels = new KernelCache(gpu.device);
     this.tape = new Tape(this);
     this.#bindings = new BindingCache(gpu.device);
@@ -68,8 +76,9 @@ export class Engine {
   /** A new uninitialised tensor from the pool; freed by `dispose()` or at the end of its scope. */
   tensor(shape: readonly number[], dtype: DType = "f32"): Tensor {
     const bytes = Math.ceil((shapeSize(shape) * dtypeBytes(dtype)) / 4) * 4;
-    const t = new Tensor(this, this.pool.acquire(bytes), shape, dtype, {
-      release: (x) => this.#release(x),
+    const pool = this.#alloc;
+    const t = new Tensor(this, pool.acquire(bytes), shape, dtype, {
+      release: (x) => this.#release(x, pool),
     });
     this.#scopes.at(-1)?.add(t);
     return t;
@@ -113,6 +122,7 @@ export class Engine {
         : Uint32Array.from(data as ArrayLike<number>);
       bytes = new Uint8Array(typed.buffer);
     }
+    this.#notPlanning("write");
     this.flush();
     this.device.queue.writeBuffer(t.buffer, t.offset, bytes);
   }
@@ -165,6 +175,7 @@ export class Engine {
   /** Reads a tensor back to the CPU: submits recorded work and waits (a sync point). */
   async read(t: Tensor): Promise<Float32Array | Uint32Array | Uint8Array> {
     if (t.disposed) throw new Error(`read: ${t} was disposed`);
+    this.#notPlanning("read");
     this.flush();
     const staging = this.device.createBuffer({
       size: t.byteLength,
@@ -200,12 +211,13 @@ export class Engine {
   ): void {
     this.throwIfFailed();
     const k = this.kernels.get(src, entry, overrides);
-    const groups = this.#bindings.bind(k, bindings);
     const [x, y = 1, z = 1] = typeof workgroups === "number" ? [workgroups] : workgroups;
     const max = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max || x < 1 || y < 1 || z < 1) {
       throw new RangeError(`${k.label}: workgroups [${x}, ${y}, ${z}] outside 1..${max}`);
     }
+    if (this.#sink) return this.#sink.dispatch(k, bindings, x, y, z);
+    const groups = this.#bindings.bind(k, bindings);
     this.#encoder ??= this.device.createCommandEncoder();
     this.#pass ??= this.#encoder.beginComputePass();
     this.#pass.setPipeline(k.pipeline);
@@ -216,12 +228,74 @@ export class Engine {
 
   /** Submits the recorded work as one command buffer (no wait). */
   flush(): void {
+    this.#notPlanning("flush");
     if (!this.#encoder) return;
     this.#pass?.end();
     this.device.queue.submit([this.#encoder.finish()]);
+    this.submissions++;
     this.#encoder = null;
     this.#pass = null;
     this.#bindings.afterSubmit();
+  }
+
+  /**
+   * The open command encoder with no compute pass open (a planned step encodes its replay here;
+   * the next flush submits it with the work recorded before and after).
+   */
+  commandEncoder(): GPUCommandEncoder {
+    this.#notPlanning("commandEncoder");
+    this.#pass?.end();
+    this.#pass = null;
+    return this.#encoder ??= this.device.createCommandEncoder();
+  }
+
+  /** Drops the recorded work without submitting it (benchmarks that time recording alone). */
+  discard(): void {
+    if (!this.#encoder) return;
+    this.#pass?.end();
+    this.#encoder.finish();
+    this.#encoder = null;
+    this.#pass = null;
+    this.#bindings.afterSubmit();
+  }
+
+  /** Whether a planned step is being recorded (ops then register per-step host work). */
+  get planning(): boolean {
+    return this.#sink !== null;
+  }
+
+  /**
+   * Host work a planned step repeats at the start of every replay after the first (advancing a
+   * step counter, say); outside planning it does nothing. Per-step uniform functions are called
+   * after it.
+   */
+  onReplay(fn: () => void): void {
+    this.#sink?.onReplay(fn);
+  }
+
+  /**
+   * Runs `fn` with every dispatch going to `sink` instead of the command encoder and every new
+   * tensor from `sink.pool`, outside any scope (engine/planned_step.ts uses it).
+   */
+  capture<T>(sink: DispatchSink, fn: () => T): T {
+    if (this.#sink) throw new Error("capture: a planned step is already being recorded");
+    const scopes = this.#scopes;
+    this.#sink = sink;
+    this.#alloc = sink.pool;
+    this.#scopes = [];
+    try {
+      return fn();
+    } finally {
+      this.#sink = null;
+      this.#alloc = this.pool;
+      this.#scopes = scopes;
+    }
+  }
+
+  #notPlanning(what: string): void {
+    if (this.#sink) {
+      throw new Error(`${what}: not allowed inside a planned step (it records GPU work only)`);
+    }
   }
 
   /** Submits and waits for the GPU; throws if any GPU error was reported. */
@@ -324,9 +398,9 @@ export class Engine {
     }
   }
 
-  #release(t: Tensor): void {
+  #release(t: Tensor, pool: BufferPool): void {
     for (const s of this.#scopes) s.delete(t);
-    this.pool.release(t.buffer);
+    pool.release(t.buffer);
   }
 
   async #yieldErrors(): Promise<void> {

@@ -42,6 +42,8 @@ export interface Binding {
   kind: "storage" | "uniform";
   /** Element type of a storage array: "f32", "u32", "i32", "vec4<f32>", …; "" for uniforms. */
   element: string;
+  /** Storage access, "read" or "read_write"; "" for uniforms. */
+  access?: string;
   /** Bytes per array element (storage) or of the whole struct (uniform). */
   bytes: number;
   members: Member[];
@@ -118,7 +120,17 @@ function describeBinding(v: any, kind: "storage" | "uniform", label: string): Bi
   if (!bytes) {
     throw new TypeError(`${label}: storage ${v.name} has unsupported element type ${element}`);
   }
-  return { name: v.name, group: v.group, binding: v.binding, kind, element, bytes, members: [] };
+  const access = v.access === "read_write" ? "read_write" : "read";
+  return {
+    name: v.name,
+    group: v.group,
+    binding: v.binding,
+    kind,
+    element,
+    bytes,
+    members: [],
+    access,
+  };
 }
 
 let nextId = 1;

@@ -46,9 +46,18 @@ export class SGD {
     store.engine.fill(this.momentumBuffer, 0);
   }
 
-  /** Records one update of every parameter from its gradient (dispatched in binding-sized chunks). */
+  /**
+   * Records one update of every parameter from its gradient (dispatched in binding-sized chunks).
+   * In a planned step the learning rate is read at every replay and the step count advances.
+   */
   step(): void {
     const e = this.store.engine;
+    let first = this.steps === 0;
+    this.steps++;
+    e.onReplay(() => {
+      first = this.steps === 0;
+      this.steps++;
+    });
     const total = this.store.weights.size;
     const maxFloats = Math.floor(e.gpu.limits.maxStorageBufferBindingSize / 4 / 256) * 256;
     for (let start = 0; start < total; start += maxFloats) {
@@ -58,18 +67,17 @@ export class SGD {
         w: view(this.store.weights),
         g: view(this.store.grads),
         m: view(this.momentumBuffer),
-        p: {
+        p: () => ({
           n4: n / 4,
           lr: this.lr,
           momentum: this.momentum,
           dampening: this.dampening,
           weightDecay: this.weightDecay,
           nesterov: this.nesterov ? 1 : 0,
-          first: this.steps === 0 ? 1 : 0,
-        },
+          first: first ? 1 : 0,
+        }),
       }, grid(n / 4, 256));
     }
-    this.steps++;
   }
 
   /** Frees the momentum buffer. */

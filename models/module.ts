@@ -31,8 +31,11 @@ export interface ModuleOptions {
 export interface ForwardOptions {
   /** Batch statistics, running-statistics updates and dropout (true) or evaluation (false). */
   training: boolean;
-  /** Seed of this call's dropout masks (default: derived from the module seed and a call counter). */
-  seed?: number;
+  /**
+   * Seed of this call's dropout masks (default: derived from the module seed and a call counter).
+   * A function is a per-step seed: called at once eagerly, at every replay of a planned step.
+   */
+  seed?: number | (() => number);
 }
 
 /** Initial values of one parameter or buffer, as torch.nn initializes it. */
@@ -55,7 +58,7 @@ export function initialValues(p: ParamInfo, random: () => number): Float32Array 
 
 interface Run {
   training: boolean;
-  seed: number;
+  seed: number | (() => number);
   dropouts: number;
   /** Free intermediates as soon as they are used (nothing is recorded on the tape). */
   eager: boolean;
@@ -117,7 +120,7 @@ export class Module {
    * Under `engine.noGrad` intermediates are freed as soon as they are used.
    */
   forward(x: Tensor, options: ForwardOptions): Tensor {
-    const seed = options.seed ?? mixSeed(this.#seed, this.#calls++);
+    const seed = options.seed ?? this.#nextSeed();
     const run: Run = {
       training: options.training,
       seed,
@@ -174,6 +177,16 @@ export class Module {
     this.params.dispose();
   }
 
+  /** The next call's seed; in a planned step a function whose call index advances per replay. */
+  #nextSeed(): number | (() => number) {
+    let call = this.#calls++;
+    if (!this.engine.planning) return mixSeed(this.#seed, call);
+    this.engine.onReplay(() => {
+      call = this.#calls++;
+    });
+    return () => mixSeed(this.#seed, call);
+  }
+
   #layer(l: LayerSpec, x: Tensor, at: string, run: Run): Tensor {
     const name = joinName(at, l.name);
     const p = (n: string) => this.params.get(`${name}.${n}`);
@@ -199,8 +212,11 @@ export class Module {
       case "linear":
         return linear(x, p("weight"), l.bias ? p("bias") : null);
       case "dropout": {
-        const seed = mixSeed(run.seed, run.dropouts++);
-        return run.training && l.p > 0 ? dropout(x, l.p, { training: true, seed }) : x;
+        const j = run.dropouts++;
+        if (!(run.training && l.p > 0)) return x;
+        const s = run.seed;
+        const seed = typeof s === "function" ? () => mixSeed(s(), j) : mixSeed(s, j);
+        return dropout(x, l.p, { training: true, seed });
       }
       case "sequential":
         return this.#list(l.layers, x, name, run);

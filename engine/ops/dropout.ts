@@ -10,8 +10,11 @@ const TWO_32 = 4294967296;
 export interface DropoutOptions {
   /** Drop only while training; in eval dropout returns x itself. */
   training: boolean;
-  /** Integer seed of the mask (0 ≤ seed < 2⁵³): the same seed gives the same mask. */
-  seed: number;
+  /**
+   * Integer seed of the mask (0 ≤ seed < 2⁵³): the same seed gives the same mask. A function is
+   * a per-step seed: called at once eagerly, at every replay of a planned step.
+   */
+  seed: number | (() => number);
 }
 
 /** The uniform values of the dropout kernel for drop probability p and a seed. */
@@ -37,9 +40,15 @@ export function dropoutParams(n: number, p: number, seed: number) {
  */
 export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
-  if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
-    throw new RangeError(`dropout: seed must be a non-negative integer, got ${options.seed}`);
-  }
+  const seedOf = options.seed;
+  const checked = () => {
+    const seed = typeof seedOf === "function" ? seedOf() : seedOf;
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new RangeError(`dropout: seed must be a non-negative integer, got ${seed}`);
+    }
+    return seed;
+  };
+  const first = checked();
   if (x.dtype !== "f32") throw new TypeError(`dropout: expected an f32 tensor, got ${x}`);
   if (!options.training || p === 0) return x;
   const e = x.engine;
@@ -48,7 +57,9 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
     e.record([x], y, () => [e.zeros(x.shape)]);
     return y;
   }
-  const params = dropoutParams(x.size, p, options.seed);
+  const params = typeof seedOf === "function"
+    ? () => dropoutParams(x.size, p, checked())
+    : dropoutParams(x.size, p, first);
   const y = e.tensor(x.shape);
   e.run(SRC, "dropout", { x, y, p: params }, grid(x.size, 256));
   e.record([x], y, (gy) => {

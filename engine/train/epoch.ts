@@ -1,10 +1,10 @@
 // One epoch's two halves: the training batches (one submission each) and the test pass.
-import { crossEntropyParts, softmaxCrossEntropy } from "../ops/loss.ts";
 import type { Engine } from "../engine.ts";
 import { mixSeed } from "../random.ts";
 import type { SGD } from "../optim.ts";
 import type { EpochMetrics } from "./metrics.ts";
 import type { BatchSource, Trainable } from "./interfaces.ts";
+import type { PlannedSteps } from "./planned_steps.ts";
 import type { TrainOptions } from "./trainer.ts";
 
 /** What one run shares between its steps. */
@@ -17,6 +17,8 @@ export interface RunContext {
   seed: number;
   smoothing: number;
   log: (line: string) => void;
+  /** The training and test steps, planned once per batch size and replayed. */
+  steps: PlannedSteps;
 }
 
 /** Dropout seed of one batch (distinct per seed, epoch and batch). */
@@ -28,8 +30,8 @@ export function batchSeed(seed: number, epoch: number, batch: number): number {
 const QUEUE_DEPTH = 2;
 
 /**
- * Runs batches `first` … end of epoch `k` of `trainSet`: forward, loss, backward and SGD in one
- * scope and one submission each, the loss accumulated on the GPU. Returns null when the epoch
+ * Runs batches `first` … end of epoch `k` of `trainSet`: forward, loss, backward and SGD, a
+ * replay of the planned step in one submission each, the loss accumulated on the GPU. Returns null when the epoch
  * ran to its end, or the batch at which `interrupted()` stopped it (nothing of it submitted).
  */
 export async function trainBatches(
@@ -38,22 +40,14 @@ export async function trainBatches(
   k: number,
   first: number,
 ): Promise<number | null> {
-  const { engine, model, opt, metrics, options } = ctx;
+  const { engine, options } = ctx;
   trainSet.beginEpoch(k, ctx.seed);
   const t0 = performance.now();
   const inflight: Promise<void>[] = [];
   let lastProgress = 0;
   for (let i = first; i < trainSet.batches; i++) {
     if (options.interrupted?.()) return i;
-    engine.scope(() => {
-      const b = trainSet.batch(i);
-      const logits = model.forward(b.x, { training: true, seed: batchSeed(ctx.seed, k, i) });
-      const loss = softmaxCrossEntropy(logits, b.y, { smoothing: ctx.smoothing });
-      metrics.trackTrain(loss, i);
-      engine.tape.backward(loss);
-      opt.step();
-    });
-    engine.flush();
+    ctx.steps.train(trainSet, k, i);
     // Bound the work queued ahead of the GPU (no readback: completion only), so a stop
     // waits for at most this many steps.
     inflight.push(engine.device.queue.onSubmittedWorkDone());
@@ -75,20 +69,11 @@ export async function trainBatches(
  * Returns false when `interrupted()` stopped it between batches.
  */
 export async function evaluate(ctx: RunContext, testSet: BatchSource): Promise<boolean> {
-  const { engine, model, metrics, options } = ctx;
+  const { engine, options } = ctx;
   testSet.beginEpoch(0, 0, { shuffle: false });
   for (let i = 0; i < testSet.batches; i++) {
     if (options.interrupted?.()) return false;
-    engine.noGrad(() =>
-      engine.scope(() => {
-        const b = testSet.batch(i);
-        const parts = crossEntropyParts(model.forward(b.x, { training: false }), b.y, {
-          smoothing: ctx.smoothing,
-        });
-        metrics.trackTest(parts.rowLoss, parts.pred, b.y);
-      })
-    );
-    engine.flush();
+    ctx.steps.test(testSet, i);
     await engine.device.queue.onSubmittedWorkDone();
   }
   return true;

@@ -18,8 +18,13 @@ export interface BatchSource {
   readonly batches: number;
   /** Fixes the epoch's order (shuffled from (epoch, seed) unless `shuffle` is false). */
   beginEpoch(epoch: number, seed: number, options?: { shuffle?: boolean }): void;
-  /** Batch i of the current epoch, built on the GPU. */
-  batch(i: number): Batch;
+  /** Images in batch i (batchSize, or less for the last). */
+  batchLength(i: number): number;
+  /**
+   * Batch i of the current epoch, built on the GPU. A function is a per-step index: a planned
+   * step calls it at every replay (every batch it names has the first one's size).
+   */
+  batch(i: number | (() => number)): Batch;
 }
 
 /** A model the trainer can run (models/'s `Module` is one). */
@@ -27,8 +32,8 @@ export interface Trainable {
   readonly params: ParamStore;
   /** Number of classes of the logits. */
   readonly classes: number;
-  /** Logits [N, classes]; `seed` drives dropout in training. */
-  forward(x: Tensor, options: { training: boolean; seed?: number }): Tensor;
+  /** Logits [N, classes]; `seed` drives dropout in training (a function: per replayed step). */
+  forward(x: Tensor, options: { training: boolean; seed?: number | (() => number) }): Tensor;
 }
 
 /** Where training stands: the next batch to run. */

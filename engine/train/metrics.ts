@@ -47,13 +47,18 @@ export class EpochMetrics {
     this.engine.fill(this.#confusion, 0);
   }
 
-  /** Adds a training batch's mean loss [1]; remembers `batch` if the loss is not finite. */
-  trackTrain(loss: Tensor, batch: number): void {
+  /**
+   * Adds a training batch's mean loss [1]; remembers `batch` if the loss is not finite (a
+   * function: the batch index of each replay of a planned step).
+   */
+  trackTrain(loss: Tensor, batch: number | (() => number)): void {
     this.engine.run(SRC, "trackLoss", {
       loss,
       total: this.#train,
       bad: this.#bad,
-      p: { batch, N: 0, K: 0 },
+      p: typeof batch === "function"
+        ? () => ({ batch: batch(), N: 0, K: 0 })
+        : { batch, N: 0, K: 0 },
     }, 1);
   }
 

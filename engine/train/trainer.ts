@@ -3,9 +3,11 @@ import type { Engine } from "../engine.ts";
 import { SGD } from "../optim.ts";
 import { cosineLr } from "./schedule.ts";
 import { EpochMetrics } from "./metrics.ts";
+import { PlannedSteps } from "./planned_steps.ts";
 import { duration, epochLine } from "./format.ts";
 import { evaluate, type RunContext, trainBatches } from "./epoch.ts";
-export { batchSeed } from "./epoch.ts";
+import { batchSeed } from "./epoch.ts";
+export { batchSeed };
 import type { BatchSource, Checkpointer, Trainable, TrainPosition } from "./interfaces.ts";
 
 /** Settings of {@linkcode train}; defaults are the recipes' (RECIPES.md). */
@@ -168,15 +170,21 @@ export async function train(
     weightDecay: options.weightDecay ?? 5e-4,
     nesterov: options.nesterov ?? true,
   });
+  const metrics = new EpochMetrics(engine, model.classes);
+  const seed = options.seed ?? 0, smoothing = options.smoothing ?? 0;
   const ctx: RunContext = {
     engine,
     model,
     opt,
-    metrics: new EpochMetrics(engine, model.classes),
+    metrics,
     options,
-    seed: options.seed ?? 0,
-    smoothing: options.smoothing ?? 0,
+    seed,
+    smoothing,
     log: options.log ?? console.log,
+    steps: new PlannedSteps(engine, { model, opt, metrics }, {
+      smoothing,
+      dropoutSeed: (epoch, batch) => batchSeed(seed, epoch, batch),
+    }),
   };
   const results: EpochResult[] = [];
   const started = performance.now();
@@ -226,6 +234,7 @@ export async function train(
       await recordEpoch(ctx, result);
     }
   } finally {
+    ctx.steps.dispose();
     ctx.metrics.dispose();
     opt.dispose();
   }
