@@ -2,18 +2,13 @@
 import { type EpochRecord, logLine, parseRunLog, type RunHeader } from "./run_log.ts";
 import { reportPage } from "./report_page.ts";
 import { writeAtomic } from "./report.ts";
+import type { EpochResult } from "../engine/train/trainer.ts";
 
-/** What a training epoch hands the recorder (the trainer's EpochResult has these fields). */
-export interface EpochFiguresIn {
-  epoch: number;
-  lr: number;
-  loss: number;
-  testLoss: number;
-  accuracy: number;
-  seconds: number;
-  imagesPerSecond: number;
-  confusion: ArrayLike<number>;
-}
+/** What a training epoch hands the recorder: the trainer's own result. */
+export type EpochFiguresIn = Pick<
+  EpochResult,
+  "epoch" | "lr" | "loss" | "testLoss" | "accuracy" | "seconds" | "imagesPerSecond" | "confusion"
+>;
 
 /** The metrics file and report page of a checkpoint: `runs/x.safetensors` → `runs/x.jsonl`, `runs/x.html`. */
 export function besideCheckpoint(checkpoint: string, ext: ".jsonl" | ".html"): string {
