@@ -21,6 +21,7 @@ import {
   winogradApplies,
 } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
+import { candidatesFor } from "../engine/ops/conv2d/candidates.ts";
 import { GpuTimer } from "./timing.ts";
 
 /** One conv layer shape on 32×32 CIFAR images (batch left out). */
@@ -85,6 +86,8 @@ export interface ConvBenchOptions {
   /** Only layers whose label contains this. */
   only?: string;
   runs?: number;
+  /** Also time every candidate of the tuner (candidatesFor), not only the algorithms. */
+  candidates?: boolean;
 }
 
 function rand(e: Engine, shape: number[]): Tensor {
@@ -131,6 +134,14 @@ export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<C
         : all.filter((c) =>
           isWinograd(c.variant) ? c.variant !== chosen.variant : isWinograd(chosen.variant)
         );
+      if (options.candidates && !options.variant) {
+        const seen = new Set([chosen, ...others].map((c) => JSON.stringify(c)));
+        for (const c of candidatesFor(e, direction, g)) {
+          if (seen.has(JSON.stringify(c))) continue;
+          others.push(c);
+          seen.add(JSON.stringify(c));
+        }
+      }
       const timed: ConvBenchRow[] = [];
       for (const cfg of [chosen, ...others]) {
         const fn = () => run(cfg);

@@ -21,6 +21,8 @@ Options:
                      at batch 125 is ~0.4 TFLOP)
   --conv MODE        direct | winograd | auto (default): the conv2d algorithm of every row; the
                      conv rows also time the other algorithm of each 3×3 stride-1 shape
+  --candidates       conv rows also time every candidate the tuner would measure on this
+                     adapter (engine/ops/conv2d/candidates.ts), to show the spread
   --json FILE        write every figure to FILE
   --compare FILE     print each figure's ratio to an earlier --json FILE (same run, same machine)
   --vs tfjs          also time resnet18a's training step in TensorFlow.js (webgpu backend) on
@@ -39,6 +41,7 @@ export interface Flags {
   compare: string | null;
   vsTfjs: boolean;
   conv: "direct" | "winograd" | "auto";
+  candidates: boolean;
 }
 
 function usageError(message: string): never {
@@ -70,6 +73,7 @@ export function parseFlags(args: string[]): Flags {
         compare: { type: "string" },
         vs: { type: "string" },
         conv: { type: "string" },
+        candidates: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -89,6 +93,7 @@ export function parseFlags(args: string[]): Flags {
   }
   return {
     conv,
+    candidates: values.candidates ?? false,
     quick: values.quick ?? false,
     filter: (values.filter ?? "").toLowerCase(),
     batch: positiveInt("batch", values.batch),

@@ -153,6 +153,7 @@ async function main(): Promise<number> {
             batch,
             quick: flags.quick,
             only,
+            candidates: flags.candidates,
             runs: flags.quick ? undefined : soft ? 3 : 5,
           }),
         );
