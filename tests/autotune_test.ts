@@ -3,7 +3,7 @@ import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import { autotune, KERNEL_VERSION } from "../engine/ops/conv2d/autotune.ts";
 import { candidatesFor, GPU_TILES, PREFETCH_TILES } from "../engine/ops/conv2d/candidates.ts";
-import { conv2dChoices, conv2dKey } from "../engine/ops/conv2d/choice.ts";
+import { conv2dChoices, conv2dKey, setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
 import {
   conv2dBackwardInput,
@@ -99,6 +99,16 @@ gpuTest(
 
       const again = await autotune(e, shapes, { cache, log });
       assertEquals([again.measured, again.cached], [0, 3]);
+      // Another conv mode keeps its own choices: --conv direct never stands in for auto.
+      setConv2dMode("direct");
+      try {
+        const direct = await autotune(e, shapes, { cache, log });
+        assertEquals([direct.measured, direct.cached], [3, 0]);
+      } finally {
+        setConv2dMode("auto");
+      }
+      const back = await autotune(e, shapes, { cache, log });
+      assertEquals([back.measured, back.cached], [0, 3]);
 
       // Stale: measured with other kernels — measured anew, one line says why.
       entry.kernels = "00000000";

@@ -1,6 +1,12 @@
 // Tuning on first use: measure the candidates of every conv a model needs, remember them in a file.
 import type { Engine } from "../../engine.ts";
-import { conv2dChoices, type Conv2dConfig, type Conv2dDirection, conv2dKey } from "./choice.ts";
+import {
+  conv2dChoices,
+  type Conv2dConfig,
+  type Conv2dDirection,
+  conv2dKey,
+  conv2dMode,
+} from "./choice.ts";
 import { conv2dGeometry } from "./geometry.ts";
 import { candidatesFor } from "./candidates.ts";
 import { tuneConv2d, type TuneShape } from "./tune.ts";
@@ -76,9 +82,10 @@ interface CacheFile {
   adapters: Record<string, { kernels: string; choices: Record<string, Conv2dConfig> }>;
 }
 
+/** The adapter and the conv mode: a `--conv direct` run's choices must not stand in for `auto`'s. */
 function adapterKey(engine: Engine): string {
   const i = engine.gpu.info;
-  return `${engine.gpu.name}|${i.vendor}|${i.architecture}|${i.device}`;
+  return `${engine.gpu.name}|${i.vendor}|${i.architecture}|${i.device}|conv=${conv2dMode()}`;
 }
 
 async function readCache(path: string, log: (l: string) => void): Promise<CacheFile> {
