@@ -9,9 +9,9 @@ import {
   formatTable,
   readBenchFile,
   type Row,
-  type Section,
 } from "./report.ts";
 import { timerFor } from "./timing.ts";
+import { frac, Runner } from "./runner.ts";
 import { adapterSection, benchCeilings, type Ceilings } from "./ceilings.ts";
 import { benchConv, CONV_LAYERS } from "./conv_bench.ts";
 import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
@@ -29,57 +29,6 @@ const CONV_DIRECTIONS = ["forward", "backwardInput", "backwardWeight"];
 const QUICK_CONV = ["res 64→64 32²", "res 512→512 4²", "wrn 128→128 32²", "wrn 512→512 8²"];
 const MS: Column = { key: "ms", label: "ms", better: "lower" };
 const FRAC: Column = { key: "frac", label: "of ceiling", digits: 2, better: "higher" };
-
-/** Runs one section, printing it (or its failure) at once; a failure does not stop the run. */
-class Runner {
-  readonly sections: Section[] = [];
-  failures = 0;
-  #filter: string;
-
-  constructor(filter: string) {
-    this.#filter = filter;
-  }
-
-  /**
-   * Whether a section is wanted whole (no filter, or the filter is in its id), partly (one of
-   * the row names it can produce contains the filter: rows are then filtered by name), or not.
-   * `names` null: the section measures only the rows its predicate wants (it costs nothing when
-   * none is) and is left out when it has none.
-   */
-  wants(id: string, names: readonly string[] | null): "all" | "rows" | "none" {
-    const f = this.#filter;
-    if (!f || id.includes(f)) return "all";
-    if (!names) return "rows";
-    return names.some((n) => n.toLowerCase().includes(f)) ? "rows" : "none";
-  }
-
-  /** A row-name predicate for a section wanted partly. */
-  rowFilter(scope: "all" | "rows" | "none"): (name: string) => boolean {
-    const f = this.#filter;
-    return scope === "all" ? () => true : (name) => name.toLowerCase().includes(f);
-  }
-
-  async section(make: () => Promise<Section | null>): Promise<void> {
-    let s: Section | null;
-    const t0 = performance.now();
-    try {
-      s = await make();
-    } catch (e) {
-      this.failures++;
-      console.log(`== failed: ${(e as Error).stack ?? e}\n`);
-      return;
-    }
-    if (!s || (this.#filter && s.rows.length === 0)) return;
-    const seconds = (performance.now() - t0) / 1000;
-    if (seconds >= 0.05) s.title += ` [${seconds.toFixed(1)} s]`;
-    this.sections.push(s);
-    console.log(formatTable(s) + "\n");
-  }
-}
-
-function frac(value: unknown, ceiling: number | null | undefined): number | null {
-  return typeof value === "number" && ceiling ? value / ceiling : null;
-}
 
 async function main(): Promise<number> {
   const flags = parseFlags(Deno.args);

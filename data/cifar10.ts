@@ -2,6 +2,20 @@
 import { FILES, missingFiles } from "./archive.ts";
 import { resolveData, type SourceOptions } from "./source.ts";
 
+/** CIFAR-10's class names in label order (batches.meta.txt). */
+export const CIFAR10_CLASSES = [
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
+];
+
 /** Bytes of one image: 3 planes (R, G, B) of 32×32. */
 export const IMAGE_BYTES = 3 * 32 * 32;
 /** Bytes of one record in a batch file: the label byte, then the image. */

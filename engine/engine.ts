@@ -6,6 +6,7 @@ import { BindingCache, type BindValue } from "./bindings.ts";
 import type { DispatchSink } from "./plan.ts";
 import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";
 import { Tape } from "./tape.ts";
+import { readBuffer } from "./readback.ts";
 import { grid } from "./grid.ts";
 import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
 
@@ -177,23 +178,14 @@ export class Engine {
     if (t.disposed) throw new Error(`read: ${t} was disposed`);
     this.#notPlanning("read");
     this.flush();
-    const staging = this.device.createBuffer({
-      size: t.byteLength,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, t.byteLength);
-    this.device.queue.submit([enc.finish()]);
+    let copy: ArrayBuffer;
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      copy = await readBuffer(this.device, t.buffer, t.offset, t.byteLength);
     } catch (e) {
       await this.#yieldErrors();
       this.throwIfFailed();
       throw e;
     }
-    const copy = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
     await this.#yieldErrors();
     this.throwIfFailed();
     if (t.dtype === "f32") return new Float32Array(copy);
@@ -383,11 +375,7 @@ export class Engine {
     this.device.destroy();
   }
 
-  /**
-   * Waits until the GPU is idle, then {@linkcode destroy}s. Call it before the process exits:
-   * a device left alive lets the driver's threads run on while the process tears down, and
-   * Mesa's software driver has been seen to abort the process there.
-   */
+  /** Waits for the GPU, then {@linkcode destroy}s; call it before exit (see README: Mesa aborts). */
   async close(): Promise<void> {
     if (this.#closed) return;
     try {

@@ -38,19 +38,7 @@ export interface TrainedModel {
   metadata: Record<string, string>;
 }
 
-/** CIFAR-10's class names in label order (batches.meta.txt). */
-export const CIFAR10_CLASSES = [
-  "airplane",
-  "automobile",
-  "bird",
-  "cat",
-  "deer",
-  "dog",
-  "frog",
-  "horse",
-  "ship",
-  "truck",
-];
+import { CIFAR10_CLASSES } from "../data/cifar10.ts";
 const NBT = ".num_batches_tracked";
 
 function layers(spec: LayerSpec): LayerSpec[] {

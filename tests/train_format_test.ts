@@ -1,4 +1,5 @@
 // The trainer's pure parts: schedule, the seed's log line, the mistakes table, flags.
+import { CIFAR10_CLASSES } from "../data/cifar10.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { cosineLr } from "../engine/train/schedule.ts";
 import {
@@ -53,18 +54,7 @@ Deno.test("the epoch line has the seed's widths", () => {
   assertEquals(clock(new Date(2020, 0, 1, 7, 5, 3)), "07:05:03");
 });
 
-const NAMES = [
-  "airplane",
-  "automobile",
-  "bird",
-  "cat",
-  "deer",
-  "dog",
-  "frog",
-  "horse",
-  "ship",
-  "truck",
-];
+const NAMES = CIFAR10_CLASSES;
 
 function confusionFrom(pairs: [number, number, number][]): Uint32Array {
   const c = new Uint32Array(100);
