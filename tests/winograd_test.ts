@@ -13,6 +13,7 @@ import {
   setConv2dMode,
 } from "../engine/ops/conv2d/mod.ts";
 import { chooseConfig, isWinograd, winogradApplies } from "../engine/ops/conv2d/choice.ts";
+import { gemmBlock } from "../engine/ops/conv2d/winograd.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
 import {
   conv2dBackwardInputRef,
@@ -112,6 +113,34 @@ gpuTest("winograd F(4×4,3×3): padding 0 and 2, and recipe-like 2×64×16×16 �
   await checkShape(e, odd(3, 5, 9, 7, 5, 0), 30, [1.5e-6, 1.8e-6, 1.3e-6], "winograd4");
   await checkShape(e, odd(3, 5, 7, 9, 5, 2), 40, [2e-6, 1.3e-6, 1.9e-6], "winograd4");
   await checkShape(e, odd(2, 64, 16, 16, 64, 1), 50, [6.5e-6, 6e-6, 3e-6], "winograd4");
+});
+
+gpuTest("winograd GEMM blocks: every block shape, odd row and column counts", async (e) => {
+  // [shape, variant, tolerance per direction]; tile counts T = N·⌈P/m⌉·⌈Q/m⌉ pick the blocks
+  // (forward and backward-input: B has ⌈T/4⌉ vec4 columns; backward-weight: ⌈C/4⌉).
+  const cases: [ConvShape, "winograd" | "winograd4", number[]][] = [
+    // T 4: 1 vec4 column, 8 lanes along the rows; measured 4.68e-6, 4.27e-6, 2.72e-6
+    [odd(1, 40, 8, 8, 70, 1), "winograd4", [5e-6, 4.5e-6, 3e-6]],
+    // T 9: 3 columns, 2×4 lanes; measured 2.22e-6, 2.29e-6, 2.23e-6
+    [odd(1, 9, 12, 12, 11, 1), "winograd4", [2.5e-6, 2.5e-6, 2.5e-6]],
+    // T 18: 5 columns, 4×2 lanes; measured 2.31e-6, 2.21e-6, 2.58e-6
+    [odd(2, 7, 12, 12, 13, 1), "winograd4", [2.5e-6, 2.5e-6, 3e-6]],
+    // T 36: 9 columns, 1 a lane; measured 2.50e-7, 2.85e-7, 3.47e-7
+    [odd(1, 36, 12, 12, 33, 1), "winograd", [3e-7, 3e-7, 4e-7]],
+    // T 64: 16 columns, 2 a lane; measured 1.59e-7, 2.17e-7, 3.41e-7
+    [odd(1, 6, 16, 16, 40, 1), "winograd", [2e-7, 2.5e-7, 4e-7]],
+  ];
+  const seen = new Set<string>();
+  for (const [s, variant, tol] of cases) {
+    const m = variant === "winograd4" ? 4 : 2;
+    const T = s.N * Math.ceil(s.H / m) * Math.ceil(s.W / m);
+    for (const n4 of [Math.ceil(T / 4), Math.ceil(s.C / 4)]) {
+      seen.add(JSON.stringify(gemmBlock(n4)));
+    }
+    await checkShape(e, s, 60 + s.C, tol, variant);
+  }
+  seen.add(JSON.stringify(gemmBlock(32))); // the wide block: the recipe-like tests above
+  assertEquals(seen.size, 6, `blocks exercised: ${[...seen].join(" ")}`);
 });
 
 gpuTest(

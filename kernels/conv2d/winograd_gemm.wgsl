@@ -7,11 +7,14 @@
 // M rows stored, chunk = l per split.
 //
 // TEMPLATE: engine/ops/conv2d/winograd_codegen.ts replaces the "@generated" lines with
-// straight-line code for a TM × 4·RN4 block (as kernels/matmul_vec4.wgsl): rows come from the
-// workgroup id, so every A load is one uniform vec4 load; lane l takes vec4 columns
-// col0 + j·WG, so the lanes' B loads are adjacent. Per l: TM/4 + RN4 loads, TM·RN4 vec4 FMAs.
+// straight-line code for a TM × 4·RN4 block (as kernels/matmul_vec4.wgsl). A workgroup is
+// WX × WY lanes: lane (x, y) takes rows m0 = (wid.y·WY + y)·TM and vec4 columns col0 + j·WX, so
+// the lanes' B loads are adjacent. WY = 1 (wide B: every A load is one uniform vec4 load) or,
+// when B has fewer vec4 columns than WX·RN4, more lanes along the rows instead of idle ones.
+// Per l: TM/4 + RN4 loads, TM·RN4 vec4 FMAs.
 
-override WG: u32 = 8u;
+override WX: u32 = 8u;
+override WY: u32 = 1u;
 // @generated constants: TM (rows per invocation, multiple of 4), RN4 (vec4 columns)
 
 struct Gemm {
@@ -28,23 +31,23 @@ fn put(base: u32, m: u32, col: u32, v: vec4<f32>) {
   if (m < gm.M && col < gm.N4) { out[base + m * gm.N4 + col] = v; }
 }
 
-@compute @workgroup_size(WG)
-fn winogradGemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size(WX, WY)
+fn winogradGemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let xi = wid.z % gm.NX;
   let s = wid.z / gm.NX;
-  let m0 = wid.y * TM;
-  let col0 = wid.x * WG * RN4 + lid;
-  if (col0 >= gm.N4) { return; }
+  let m0 = (wid.y * WY + lid.y) * TM;
+  let col0 = wid.x * WX * RN4 + lid.x;
+  if (col0 >= gm.N4 || m0 >= gm.Mp4 * 4u) { return; }
   let l0 = s * gm.chunk;
   let l1 = min(gm.L, l0 + gm.chunk);
   let abase = xi * gm.L * gm.Mp4 + m0 / 4u;
   let bbase = xi * gm.L * gm.N4;
-  // @generated setup: cb_j = column col0 + j·WG (clamped), acc_i_j = 0
+  // @generated setup: cb_j = column col0 + j·WX (clamped), acc_i_j = 0
   for (var l = l0; l < l1; l++) {
     let ar = abase + l * gm.Mp4;
     let br = bbase + l * gm.N4;
     // @generated body: a_q = A[l][m0 + 4q..]; b_j = B[l][cb_j]; acc_i_j += a_{i/4}[i%4]·b_j
   }
   let obase = wid.z * gm.M * gm.N4;
-  // @generated store: put(obase, m0 + i, col0 + j·WG, acc_i_j)
+  // @generated store: put(obase, m0 + i, col0 + j·WX, acc_i_j)
 }

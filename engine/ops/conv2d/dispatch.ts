@@ -214,11 +214,10 @@ export function runForward(
   const e = x.engine;
   const m = tileOf(cfg);
   if (m) {
-    const f = winogradFilters(w, m);
+    const f = winogradFilters(w, m, saved ? "both" : "forward");
     const y = winogradForward(x, f, bias, g);
-    f.uf.dispose();
-    if (saved) Object.assign(saved, { ub: f.ub, m });
-    else f.ub.dispose();
+    f.uf!.dispose();
+    if (saved) Object.assign(saved, { ub: f.ub!, m });
     return y;
   }
   const y = e.tensor([g.N, g.K, g.P, g.Q]);
@@ -241,11 +240,10 @@ export function runBackwardInput(
   const m = tileOf(cfg);
   if (m) {
     const ub = saved?.m === m ? saved.ub : undefined;
-    if (ub && !ub.disposed) return winogradBackwardInput(gy, { m, uf: ub, ub }, g);
-    const f = winogradFilters(w, m);
-    f.uf.dispose();
+    if (ub && !ub.disposed) return winogradBackwardInput(gy, { m, uf: null, ub }, g);
+    const f = winogradFilters(w, m, "backward");
     const gx = winogradBackwardInput(gy, f, g);
-    f.ub.dispose();
+    f.ub!.dispose();
     return gx;
   }
   const gx = e.tensor([g.N, g.C, g.H, g.W]);

@@ -16,10 +16,37 @@ import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
 
 const UTIL = { name: "conv2d/util.wgsl", code: utilCode };
 /**
- * GEMM block: TM rows × 4·RN4 columns per invocation, WG lanes per workgroup. 32×16 measured
- * 1.3× the 16×16 block on lavapipe (compile ≈ 4 s once); 32×32 was no faster.
+ * GEMM rows per lane: 32 (32×16 blocks measured 1.3× the 16×16 block on lavapipe, compile ≈ 4 s
+ * once; 32×32 was no faster). The filters' GEMM layouts are padded to it.
  */
-const TM = 32, RN4 = 4, WG = 8;
+const TM = 32;
+
+/** A GEMM block: TM rows × 4·RN4 columns per lane, WX × WY lanes per workgroup. */
+export interface GemmBlock {
+  TM: number;
+  RN4: number;
+  WX: number;
+  WY: number;
+}
+
+/**
+ * The block for a B of N4 vec4 columns (tiles / 4 forward and backward-input, channels / 4
+ * backward-weight). Wide B: 8 lanes along the columns, 4 vec4 columns each. Narrower B (small
+ * planes at small batches: 512→512 4² at batch 8 has 8 tiles of 4×4) would leave lanes idle or
+ * computing clamped duplicate columns, so fewer columns per lane and then lanes along the rows.
+ */
+export function gemmBlock(N4: number): GemmBlock {
+  if (N4 >= 32) return { TM, RN4: 4, WX: 8, WY: 1 };
+  if (N4 >= 16) return { TM, RN4: 2, WX: 8, WY: 1 };
+  if (N4 >= 8) return { TM, RN4: 1, WX: 8, WY: 1 };
+  const WX = N4 >= 4 ? 4 : N4 >= 2 ? 2 : 1;
+  return { TM, RN4: 1, WX, WY: 8 / WX };
+}
+
+/** Workgroups of `gemm` for a B of N4 vec4 columns, Mp rows, NX·S positions and splits. */
+function gemmGrid(b: GemmBlock, N4: number, Mp: number, NXS: number): [number, number, number] {
+  return [Math.ceil(N4 / (b.WX * b.RN4)), Math.ceil(Mp / b.TM / b.WY), NXS];
+}
 
 // The tuner (autotune, tuneConv2d's callers) also measures both tile sizes on 3×3 stride-1 shapes.
 addCandidates((_engine, _dir, g) =>
@@ -31,27 +58,47 @@ addCandidates((_engine, _dir, g) =>
 /** Output tile size: 2 for F(2×2,3×3) (16 GEMMs), 4 for F(4×4,3×3) (36 GEMMs). */
 export type WinogradTile = 2 | 4;
 
-/** Transformed filters: forward GEMM operand uf [NX][C][Kp], backward-input ub [NX][K][Cp]. */
+/**
+ * Transformed filters: forward GEMM operand uf [NX][C][Kp], backward-input ub [NX][K][Cp]; each
+ * null where it was not asked for.
+ */
 export interface WinogradFilters {
   m: WinogradTile;
-  uf: Tensor;
-  ub: Tensor;
+  uf: Tensor | null;
+  ub: Tensor | null;
 }
 
+/** Which transformed layouts {@linkcode winogradFilters} writes. */
+export type WinogradLayouts = "forward" | "backward" | "both";
+
 /**
- * Records the filter transform U = G w Gᵀ of w [K, C, 3, 3] in both GEMM layouts (the
- * backward-input one of the flipped filters), one dispatch. conv2d computes it once per
- * forward and hands `ub` to the same step's backward-input.
+ * Records the filter transform U = G w Gᵀ of w [K, C, 3, 3] in the GEMM layouts asked for (the
+ * backward-input one of the flipped filters), one dispatch. conv2d computes both once per
+ * forward when the backward-input is Winograd too, and hands `ub` to the same step's backward.
+ * Each layout is 4·NX/9 times the weights' size (F(4×4): 16 B a weight), and on lavapipe writing
+ * it is most of the transform's time, so a direction alone writes only its own.
  */
-export function winogradFilters(w: Tensor, m: WinogradTile = 2): WinogradFilters {
+export function winogradFilters(
+  w: Tensor,
+  m: WinogradTile = 2,
+  layouts: WinogradLayouts = "both",
+): WinogradFilters {
   const e = w.engine;
   const [K, C] = w.shape;
   const NX = (m + 2) ** 2, Kp = up(K, TM), Cp = up(C, TM);
-  const uf = e.tensor([NX * C * Kp]), ub = e.tensor([NX * K * Cp]);
-  if (Kp !== K) e.fill(uf, 0);
-  if (Cp !== C) e.fill(ub, 0);
+  const wantF = layouts !== "backward", wantB = layouts !== "forward";
+  const uf = wantF ? e.tensor([NX * C * Kp]) : null;
+  const ub = wantB ? e.tensor([NX * K * Cp]) : null;
+  if (uf && Kp !== K) e.fill(uf, 0);
+  if (ub && Cp !== C) e.fill(ub, 0);
   const fq = { K, C, Kp, Cp };
-  e.run(winogradFilterSource(m), "filterTiles", { w, uf, ub, fq }, grid(K * C, 64));
+  // The layout not written still needs a binding: a one-word stand-in.
+  const spare = uf && ub ? null : e.tensor([1]);
+  const bindings = { w, uf: uf ?? spare!, ub: ub ?? spare!, fq };
+  const wg = [Math.ceil(C / 16), Math.ceil(K / 16)];
+  const LAYOUTS = (wantF ? 1 : 0) | (wantB ? 2 : 0);
+  e.run(winogradFilterSource(m), "filterTiles", bindings, wg, { LAYOUTS });
+  spare?.dispose();
   return { m, uf, ub };
 }
 
@@ -67,8 +114,10 @@ function gemm(
 ) {
   const out = e.tensor([S * io.NX * M * 4 * N4]);
   const gm = { L, Mp4: Mp / 4, N4, M, chunk: Math.ceil(L / S), NX: io.NX };
-  const wg = [Math.ceil(N4 / (WG * RN4)), Mp / TM, io.NX * S];
-  e.run(winogradGemmSource(TM, RN4), "winogradGemm", { a: io.a, b: io.b, out, gm }, wg);
+  const b = gemmBlock(N4);
+  const src = winogradGemmSource(b.TM, b.RN4);
+  const wg = gemmGrid(b, N4, Mp, io.NX * S);
+  e.run(src, "winogradGemm", { a: io.a, b: io.b, out, gm }, wg, { WX: b.WX, WY: b.WY });
   return out;
 }
 
@@ -120,6 +169,7 @@ export function winogradForward(
   bias: Tensor | null,
   g: ConvGeometry,
 ): Tensor {
+  if (!filters.uf) throw new Error("winogradForward: the filters have no forward layout (uf)");
   const d = { m: filters.m, N: g.N, Ci: g.C, Hi: g.H, Wi: g.W, Ko: g.K, pad: g.pad };
   return convTiles(x, filters.uf, bias, d);
 }
@@ -130,6 +180,9 @@ export function winogradBackwardInput(
   filters: WinogradFilters,
   g: ConvGeometry,
 ): Tensor {
+  if (!filters.ub) {
+    throw new Error("winogradBackwardInput: the filters have no backward-input layout (ub)");
+  }
   const d = { m: filters.m, N: g.N, Ci: g.K, Hi: g.P, Wi: g.Q, Ko: g.C, pad: 2 - g.pad };
   return convTiles(gy, filters.ub, null, d);
 }
@@ -168,7 +221,8 @@ export function winogradBackwardWeight(
     };
     e.run(tiles, "gradTiles", { src: gy, dst: G, tp: tg }, grid((Kp * T) / 4, 64));
     // Split the reduction over tiles until there are enough invocations to fill the adapter.
-    const base = Math.ceil(Cp / 4 / (WG * RN4)) * WG * (Kp / TM) * NX;
+    const wgs = gemmGrid(gemmBlock(Cp / 4), Cp / 4, Kp, NX);
+    const base = wgs[0] * wgs[1] * wgs[2] * 8;
     const target = e.gpu.software ? 1024 : 65536;
     const S = Math.max(1, Math.min(Math.ceil(T / 64), Math.ceil(target / base), 64));
     const part = gemm(e, { a: G, b: V, NX }, T, Kp, Cp / 4, K, S);

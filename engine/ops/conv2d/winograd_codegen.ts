@@ -23,7 +23,7 @@ export function winogradGemmSource(TM: number, RN4: number): KernelSource {
   let src = cache.get(name);
   if (src) return src;
   const setup: string[] = [], body: string[] = [], store: string[] = [];
-  for (let j = 0; j < RN4; j++) setup.push(`let cb${j} = min(col0 + ${j}u * WG, gm.N4 - 1u);`);
+  for (let j = 0; j < RN4; j++) setup.push(`let cb${j} = min(col0 + ${j}u * WX, gm.N4 - 1u);`);
   for (let q = 0; q < TM / 4; q++) body.push(`let a${q} = a[ar + ${q}u];`);
   for (let j = 0; j < RN4; j++) body.push(`let b${j} = b[br + cb${j}];`);
   const comp = ["x", "y", "z", "w"];
@@ -32,7 +32,7 @@ export function winogradGemmSource(TM: number, RN4: number): KernelSource {
       const acc = `acc${i}_${j}`;
       setup.push(`var ${acc} = vec4<f32>();`);
       body.push(`${acc} = fma(vec4(a${i >> 2}.${comp[i & 3]}), b${j}, ${acc});`);
-      store.push(`put(obase, m0 + ${i}u, col0 + ${j}u * WG, ${acc});`);
+      store.push(`put(obase, m0 + ${i}u, col0 + ${j}u * WX, ${acc});`);
     }
   }
   const parts: Record<string, string[]> = {
@@ -126,14 +126,14 @@ export function winogradFilterSource(m: 2 | 4): KernelSource {
   for (let r = 0; r < 3; r++) {
     for (let s = 0; s < 3; s++) filter.push(`let g${r}_${s} = w[o + ${3 * r + s}u];`);
   }
+  // LAYOUTS (an override) says which of the two to write: bit 1 uf, bit 2 ub.
+  filter.push("if ((LAYOUTS & 1u) != 0u) {");
   filter.push(...sandwich(G, (a, b) => `g${a}_${b}`, (i, j) => `u${i}_${j}`, "p"));
+  for (let x = 0; x < al * al; x++) filter.push(`uf[${x}u * sf + oF] = u${x / al | 0}_${x % al};`);
+  filter.push("}", "if ((LAYOUTS & 2u) != 0u) {");
   filter.push(...sandwich(G, (a, b) => `g${2 - a}_${2 - b}`, (i, j) => `f${i}_${j}`, "q"));
-  for (let i = 0; i < al; i++) {
-    for (let j = 0; j < al; j++) {
-      filter.push(`uf[${i * al + j}u * sf + oF] = u${i}_${j};`);
-      filter.push(`ub[${i * al + j}u * sb + oB] = f${i}_${j};`);
-    }
-  }
+  for (let x = 0; x < al * al; x++) filter.push(`ub[${x}u * sb + oB] = f${x / al | 0}_${x % al};`);
+  filter.push("}");
   const fold: string[] = [];
   for (let i = 0; i < al; i++) {
     for (let j = 0; j < al; j++) fold.push(`let e${i}_${j} = du[o + ${i * al + j}u * s];`);
