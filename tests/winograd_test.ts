@@ -200,10 +200,12 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
     // Software adapters: the measured defaults; hardware: direct until tuned.
     assertEquals(pick("forward", g3), soft ? "winograd4" : direct);
     assertEquals(pick("backwardWeight", g3), soft ? "winograd4" : direct);
-    // 8 images of 4×4: 8 F(4×4) tiles, 32 F(2×2) tiles
-    assertEquals(pick("forward", tiny), direct, "too few tiles");
-    assertEquals(pick("backwardInput", tiny), direct);
-    assertEquals(pick("backwardWeight", tiny), soft ? "winograd" : direct, "32 F(2×2) tiles");
+    // 8 images of 4×4: 8 F(4×4) tiles, 32 F(2×2) tiles; 2 images: 8 F(2×2) tiles
+    const few = conv2dGeometry("t", [2, 512, 4, 4], [512, 512, 3, 3], 1, 1);
+    for (const d of ["forward", "backwardInput", "backwardWeight"] as const) {
+      assertEquals(pick(d, tiny), soft ? "winograd" : direct, `${d}: 32 F(2×2) tiles`);
+      assertEquals(pick(d, few), direct, `${d}: too few tiles`);
+    }
     assertEquals(pick("backwardInput", narrow), direct, "16 output channels of dx");
     assertEquals(pick("backwardWeight", narrow), direct);
     setConv2dMode("direct");

@@ -58,11 +58,12 @@ export function winogradApplies(g: ConvGeometry): boolean {
 /**
  * The Winograd variant used without tuning, or null for the direct kernels: on software
  * adapters, what lavapipe runs of `bench/conv_bench.ts` (batch 8 and 32, README) measured
- * fastest. What counts is the batch's number of tiles T_m = N·⌈P/m⌉·⌈Q/m⌉: the GEMMs run
- * 128 tiles per workgroup, so with fewer the lanes idle. F(4×4) wins with T₄ ≥ 128 (forward
- * and backward-input 1.6–3.1×, backward-weight ≥ 32 tiles 1.4–5.5×); F(2×2) takes over below;
- * stems (3 input channels), backward-input with fewer than 32 output channels and
- * backward-weight of narrow layers stay direct. Hardware adapters keep the direct kernels until measured there (`tuneConv2d`).
+ * fastest. What counts is the batch's number of tiles T_m = N·⌈P/m⌉·⌈Q/m⌉ against the filter
+ * transform's cost, which does not shrink with the batch (F(4×4) writes 4× the weights): F(4×4)
+ * wins with T₄ ≥ 128 (1.7–2.7× at batch 32, backward-weight from 32 tiles), F(2×2) below while
+ * T₂ ≥ 32 (1.3–1.7× on the 8² and 4² planes at batch 8); stems (3 input channels),
+ * backward-input with fewer than 32 output channels and backward-weight of narrow layers stay
+ * direct. Hardware adapters keep the direct kernels until measured there (`tuneConv2d`).
  */
 export function winogradByDefault(
   engine: Engine,
@@ -73,8 +74,8 @@ export function winogradByDefault(
   const tiles = (m: number) => g.N * Math.ceil(g.P / m) * Math.ceil(g.Q / m);
   const pick = (t4: number, t2: number) =>
     tiles(4) >= t4 ? "winograd4" : tiles(2) >= t2 ? "winograd" : null;
-  if (dir === "forward") return g.C >= 16 ? pick(128, 128) : null; // stems: noise-level either way
-  if (dir === "backwardInput") return g.C >= 32 && g.K >= 16 ? pick(128, 512) : null;
+  if (dir === "forward") return g.C >= 16 ? pick(128, 32) : null; // stems: noise-level either way
+  if (dir === "backwardInput") return g.C >= 32 && g.K >= 16 ? pick(128, 32) : null;
   return g.C >= 32 && g.K >= 32 ? pick(32, 32) : null;
 }
 
