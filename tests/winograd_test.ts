@@ -125,7 +125,7 @@ gpuTest("winograd GEMM blocks: every block shape, odd row and column counts", as
     [odd(1, 9, 12, 12, 11, 1), "winograd4", [2.5e-6, 2.5e-6, 2.5e-6]],
     // T 18: 5 columns, 4×2 lanes; measured 2.31e-6, 2.21e-6, 2.58e-6
     [odd(2, 7, 12, 12, 13, 1), "winograd4", [2.5e-6, 2.5e-6, 3e-6]],
-    // T 36: 9 columns, 1 a lane; measured 2.50e-7, 2.85e-7, 3.47e-7
+    // T 36: 9 columns, 16 rows × 2 columns a lane, 4×2 lanes; measured 2.50e-7, 2.85e-7, 3.47e-7
     [odd(1, 36, 12, 12, 33, 1), "winograd", [3e-7, 3e-7, 4e-7]],
     // T 64: 16 columns, 2 a lane; measured 1.59e-7, 2.17e-7, 3.41e-7
     [odd(1, 6, 16, 16, 40, 1), "winograd", [2e-7, 2.5e-7, 4e-7]],
