@@ -14,13 +14,14 @@ override LAYOUTS: u32 = 3u;
 
 struct Filt {
   K: u32, C: u32, Kp: u32, Cp: u32,
+  sf: u32, sb: u32, // plane strides of uf (and du) and ub, a little over C·Kp and K·Cp
 }
 
 @group(0) @binding(0) var<storage, read> w: array<f32>;          // [K, C, 3, 3]
-@group(0) @binding(1) var<storage, read_write> uf: array<f32>;   // [NX][C][Kp] forward A
-@group(0) @binding(2) var<storage, read_write> ub: array<f32>;   // [NX][K][Cp] backward-input A
+@group(0) @binding(1) var<storage, read_write> uf: array<f32>;   // [NX][C][Kp] forward A, planes sf apart
+@group(0) @binding(2) var<storage, read_write> ub: array<f32>;   // [NX][K][Cp] backward-input A, planes sb apart
 @group(0) @binding(3) var<uniform> fq: Filt;
-@group(0) @binding(4) var<storage, read> du: array<f32>;         // [NX][K][Cp] dL/dU
+@group(0) @binding(4) var<storage, read> du: array<f32>;         // [NX][K][Cp] dL/dU, planes sf apart
 @group(0) @binding(5) var<storage, read_write> gw: array<f32>;   // [K, C, 3, 3]
 
 fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
@@ -37,22 +38,22 @@ fn filterTiles(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
   let c = wid.x * 16u + lid.x;
   if (k >= fq.K || c >= fq.C) { return; }
   let o = (k * fq.C + c) * 9u;
-  let sf = fq.C * fq.Kp;
-  let sb = fq.K * fq.Cp;
+  let sf = fq.sf;
+  let sb = fq.sb;
   let oF = c * fq.Kp + k;
   let oB = k * fq.Cp + c;
   // @generated filter: g_r_s = w[o + 3r + s]; u = G g Gᵀ into uf[ξ·sf + oF] (LAYOUTS bit 1),
   // f = G flip(g) Gᵀ into ub[ξ·sb + oB] (bit 2)
 }
 
-// One (k, c): gw = Gᵀ dU G, dU[ξ] read at ξ·K·Cp + k·Cp + c.
+// One (k, c): gw = Gᵀ dU G, dU[ξ] read at ξ·sf + k·Cp + c.
 @compute @workgroup_size(WG)
 fn filterGrad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = index(wid, nwg, lid);
   if (i >= fq.K * fq.C) { return; }
   let k = i / fq.C;
   let c = i % fq.C;
-  let s = fq.K * fq.Cp;
+  let s = fq.sf;
   let o = k * fq.Cp + c;
   let q = i * 9u;
   // @generated fold: e_i_j = du[o + ξ·s]; gw[q + 3r + s] = (Gᵀ e G)[r][s]

@@ -4,7 +4,8 @@
 // Backward-input: A = flipped, transposed U [NX][K][Cp], B = transformed gy tiles.
 // Backward-weight: A = A-transformed gy tiles [NX][T][Kp], B = V [NX][T][Cp] (split over T).
 // Legend: L reduced length, Mp rows of A padded to the block TM, N4 = vec4 columns of B and Out,
-// M rows stored, chunk = l per split.
+// M rows stored, chunk = l per split; sA, sB, sO the vec4 strides of one position's plane of A,
+// B and Out (a little over its size: see `planeStride` in engine/ops/conv2d/winograd.ts).
 //
 // TEMPLATE: engine/ops/conv2d/winograd_codegen.ts replaces the "@generated" lines with
 // straight-line code for a TM × 4·RN4 block (as kernels/matmul_vec4.wgsl). A workgroup is
@@ -19,12 +20,13 @@ override WY: u32 = 1u;
 
 struct Gemm {
   L: u32, Mp4: u32, N4: u32, M: u32,
-  chunk: u32, NX: u32,
+  chunk: u32, NX: u32, sA: u32, sB: u32,
+  sO: u32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;         // [NX][L][Mp/4]
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;         // [NX][L][N4]
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>; // [S][NX][M][N4]
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;         // [NX][L][Mp/4], planes sA apart
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;         // [NX][L][N4], planes sB apart
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>; // [S][NX][M][N4], planes sO apart
 @group(0) @binding(3) var<uniform> gm: Gemm;
 
 fn put(base: u32, m: u32, col: u32, v: vec4<f32>) {
@@ -40,14 +42,14 @@ fn winogradGemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   if (col0 >= gm.N4 || m0 >= gm.Mp4 * 4u) { return; }
   let l0 = s * gm.chunk;
   let l1 = min(gm.L, l0 + gm.chunk);
-  let abase = xi * gm.L * gm.Mp4 + m0 / 4u;
-  let bbase = xi * gm.L * gm.N4;
+  let abase = xi * gm.sA + m0 / 4u;
+  let bbase = xi * gm.sB;
   // @generated setup: cb_j = column col0 + j·WX (clamped), acc_i_j = 0
   for (var l = l0; l < l1; l++) {
     let ar = abase + l * gm.Mp4;
     let br = bbase + l * gm.N4;
     // @generated body: a_q = A[l][m0 + 4q..]; b_j = B[l][cb_j]; acc_i_j += a_{i/4}[i%4]·b_j
   }
-  let obase = wid.z * gm.M * gm.N4;
+  let obase = wid.z * gm.sO;
   // @generated store: put(obase, m0 + i, col0 + j·WX, acc_i_j)
 }
