@@ -50,6 +50,13 @@ export { type ParamSpec, ParamStore } from "./engine/params.ts";
 export { SGD, type SgdOptions } from "./engine/optim.ts";
 /** Steps planned once and replayed (the trainer's and the bench's steps). */
 export { PlannedStep, type PlanOptions, planStep } from "./engine/planned_step.ts";
+/** Where GPU time goes: each dispatch of a function timed on its own (needs timestamp-query). */
+export {
+  type DispatchTime,
+  type KernelTime,
+  kernelTimes,
+  profileDispatches,
+} from "./engine/profile.ts";
 
 // Ops with gradients (engine/ops/): each records its dispatches and its backward on the tape.
 export { add, mul, relu, scale } from "./engine/ops/elementwise.ts";

@@ -7,7 +7,8 @@ export const USAGE = `Usage: deno task bench [options]
 Measures, in one run on whatever WebGPU adapter is present: the adapter; the ceilings (best
 f32 matmul GFLOP/s, copy GB/s); every distinct conv shape of resnet18a and WRN-16-8 (forward,
 backward-input, backward-weight); batch norm, pooling, dropout; softmax-CE, the linear head and
-SGD; whole training and eval steps of both models; the GPU batch builder. Times are medians
+SGD; whole training and eval steps of both models; where a training step's GPU time goes
+(each dispatch timed on its own, summed per kernel); the GPU batch builder. Times are medians
 after warm-up, from GPU timestamps when the adapter has timestamp-query, else wall time.
 
 Options:

@@ -17,6 +17,7 @@ import { benchConv, CONV_LAYERS } from "./conv_bench.ts";
 import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { benchLayers } from "./layers_bench.ts";
 import { benchOps } from "./ops_bench.ts";
+import { benchProfile } from "./profile_bench.ts";
 import { benchSteps, RECIPE_MODELS } from "./step_bench.ts";
 import { benchHost } from "./host_bench.ts";
 import { benchData } from "./data_bench.ts";
@@ -229,6 +230,30 @@ async function main(): Promise<number> {
         ],
       };
     });
+  }
+
+  const profileNames = RECIPE_MODELS.map((m) => `${m.model} step profile`);
+  const profileScope = run.wants("profile", profileNames);
+  if (profileScope !== "none") {
+    await run.section(async () => ({
+      id: "profile",
+      title: `Where a training step's GPU time goes, batch ${stepBatch}`,
+      columns: [
+        { key: "ms", label: "GPU ms", better: "lower" },
+        { key: "share", label: "% of step", digits: 1 },
+        { key: "calls", label: "calls", digits: 0 },
+      ],
+      rows: engine.gpu.timestamps
+        ? await benchProfile(engine, { batch: stepBatch, want: run.rowFilter(profileScope) })
+        : [],
+      notes: [
+        engine.gpu.timestamps
+          ? "one eager training step per model (forward, softmax-CE, backward, SGD), each " +
+            "dispatch in a compute pass of its own between two timestamps (engine/profile.ts), " +
+            "summed per kernel (source:entry, generated constants left out)"
+          : "not measured: the adapter has no timestamp-query",
+      ],
+    }));
   }
 
   const hostNames = RECIPE_MODELS.flatMap((

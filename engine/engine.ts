@@ -49,6 +49,7 @@ export class Engine {
   /** Where tensors come from: the engine's pool, or a planned step's while it is recorded. */
   #alloc: BufferPool;
   #sink: DispatchSink | null = null;
+  #passWrites: ((label: string) => GPUComputePassTimestampWrites) | null = null;
 
   constructor(gpu: Gpu) {
     this.gpu = gpu;
@@ -211,11 +212,26 @@ export class Engine {
     if (this.#sink) return this.#sink.dispatch(k, bindings, x, y, z);
     const groups = this.#bindings.bind(k, bindings);
     this.#encoder ??= this.device.createCommandEncoder();
+    const own = this.#passWrites?.(k.label); // profiling: a pass of its own, timestamped
+    if (own) {
+      this.#pass = (this.#pass?.end(), this.#encoder.beginComputePass({ timestampWrites: own }));
+    }
     this.#pass ??= this.#encoder.beginComputePass();
     this.#pass.setPipeline(k.pipeline);
     groups.forEach((g, i) => this.#pass!.setBindGroup(i, g));
     this.#pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
+    if (own) this.#pass = (this.#pass.end(), null);
+  }
+
+  /**
+   * While `writes` is set, every dispatch gets a compute pass of its own with the timestamp
+   * writes it returns for the kernel's label (engine/profile.ts); null goes back to one pass.
+   */
+  timeEachDispatch(writes: ((label: string) => GPUComputePassTimestampWrites) | null): void {
+    this.#pass?.end();
+    this.#pass = null;
+    this.#passWrites = writes;
   }
 
   /** Submits the recorded work as one command buffer (no wait). */
