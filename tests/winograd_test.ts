@@ -115,6 +115,28 @@ gpuTest("winograd F(4×4,3×3): padding 0 and 2, and recipe-like 2×64×16×16 �
   await checkShape(e, odd(2, 64, 16, 16, 64, 1), 50, [6.5e-6, 6e-6, 3e-6], "winograd4");
 });
 
+gpuTest(
+  "winograd vec4 output rows: 8², 4², 12×8 planes and padding 0, both tile sizes",
+  async (e) => {
+    // Planes whose output sides are multiples of 4 store whole vec4 rows (outputTiles4); the
+    // recipe's small planes have 2 tiles a row (F(4×4) on 8², F(2×2) on 4²).
+    // measured worst relative error (forward, dx, dw), F(2×2) | F(4×4):
+    // 8² 1.51e-7, 1.60e-7, 3.25e-7 | 1.85e-6, 1.55e-6, 2.03e-6; 4² 1.36e-7, 2.07e-7, 1.37e-7 |
+    // 2.30e-6, 1.70e-6, 1.65e-6; 12×8 1.35e-7, 2.28e-7, 2.22e-7 | 1.41e-6, 2.36e-6, 1.54e-6;
+    // 10×6 p0 (8×4 out) 1.20e-7, 1.83e-7, 1.20e-7 | 1.47e-6, 1.01e-6, 1.04e-6
+    const cases: [ConvShape, number[], number[]][] = [
+      [odd(3, 5, 8, 8, 6, 1), [2e-7, 2e-7, 4e-7], [2.2e-6, 2e-6, 2.5e-6]],
+      [odd(3, 5, 4, 4, 6, 1), [2e-7, 2.5e-7, 2e-7], [2.7e-6, 2e-6, 2e-6]],
+      [odd(3, 5, 12, 8, 6, 1), [2e-7, 2.8e-7, 2.8e-7], [1.8e-6, 2.8e-6, 1.9e-6]],
+      [odd(2, 3, 10, 6, 4, 0), [1.5e-7, 2.2e-7, 1.5e-7], [1.8e-6, 1.3e-6, 1.3e-6]],
+    ];
+    for (const [i, [s, tol2, tol4]] of cases.entries()) {
+      await checkShape(e, s, 60 + 10 * i, tol2, "winograd");
+      await checkShape(e, s, 60 + 10 * i, tol4, "winograd4");
+    }
+  },
+);
+
 gpuTest("winograd GEMM blocks: every block shape, odd row and column counts", async (e) => {
   // [shape, variant, tolerance per direction]; tile counts T = N·⌈P/m⌉·⌈Q/m⌉ pick the blocks
   // (forward and backward-input: B has ⌈T/4⌉ vec4 columns; backward-weight: ⌈C/4⌉).

@@ -179,7 +179,11 @@ function convTiles(
     V.dispose();
     const sXi = planeStride(Ko * Tp);
     const fp = { K: Ko, P: Po, Q: Qo, TH, TW, T, sXi, sK: Tp, hasBias: bias ? 1 : 0, n0 };
-    e.run(tiles, "outputTiles", { mres, bias: bias ?? mres, y, fp }, grid((Ko * Tp) / 4, 64));
+    // Whole vec4 rows when the planes are tiled exactly in rows of 4 (every recipe shape).
+    const rows = Po % 4 === 0 && Qo % 4 === 0;
+    const out: Record<string, Tensor> = rows ? { y4: y } : { y };
+    const entry = rows ? "outputTiles4" : "outputTiles";
+    e.run(tiles, entry, { mres, bias: bias ?? mres, ...out, fp }, grid((Ko * Tp) / 4, 64));
     mres.dispose();
   }
   return y;

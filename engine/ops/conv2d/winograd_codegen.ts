@@ -111,9 +111,50 @@ export function winogradTilesSource(m: 2 | 4): KernelSource {
     input: load(false),
     grad: load(true),
     output,
+    output4: outputRows(m),
   });
   cache.set(name, src);
   return src;
+}
+
+/**
+ * outputTiles4's body: Y = Aᵀ M A per tile, each output row stored as one vec4 (m = 4: a tile's
+ * row; m = 2: the rows of tiles t + q and t + q + 1 side by side).
+ */
+function outputRows(m: 2 | 4): string[] {
+  const { alpha: al, AT } = winogradMatrices(m);
+  const comp = ["x", "y", "z", "w"];
+  const lines: string[] = [];
+  for (let x = 0; x < al * al; x++) lines.push(`let mv${x} = mres[o + ${x}u * s];`);
+  const per = m === 4 ? 1 : 2; // tiles per stored row
+  for (let q = 0; q < 4; q += per) {
+    lines.push(`if (t + ${q}u < fp.T) {`);
+    lines.push(
+      `  let tq = t + ${q}u;`,
+      `  let tx = tq % fp.TW;`,
+      `  let ty = (tq / fp.TW) % fp.TH;`,
+      `  let n = fp.n0 + tq / (fp.TW * fp.TH);`,
+      `  let row0 = ((n * fp.K + k) * fp.P * fp.Q + MT * ty * fp.Q + MT * tx) / 4u;`,
+    );
+    for (let u = 0; u < per; u++) {
+      const c = comp[q + u];
+      const body = sandwich(
+        AT,
+        (a, b) => `mv${a * al + b}.${c}`,
+        (i, j) => `y${u}_${i}_${j}`,
+        `r${u}_`,
+      );
+      lines.push(...body.map((l) => "  " + l));
+    }
+    for (let i = 0; i < m; i++) {
+      const v = per === 1
+        ? [0, 1, 2, 3].map((j) => `y0_${i}_${j} + bk`)
+        : [`y0_${i}_0 + bk`, `y0_${i}_1 + bk`, `y1_${i}_0 + bk`, `y1_${i}_1 + bk`];
+      lines.push(`  y4[row0 + ${i}u * q4] = vec4(${v.join(", ")});`);
+    }
+    lines.push("}");
+  }
+  return lines;
 }
 
 /** kernels/conv2d/winograd_filter.wgsl written out for F(m×m,3×3). */
