@@ -88,10 +88,10 @@ export type WinogradLayouts = "forward" | "backward" | "both";
 
 /**
  * Records the filter transform U = G w Gᵀ of w [K, C, 3, 3] in the GEMM layouts asked for (the
- * backward-input one of the flipped filters), one dispatch. conv2d computes both once per
- * forward when the backward-input is Winograd too, and hands `ub` to the same step's backward.
- * Each layout is 4·NX/9 times the weights' size (F(4×4): 16 B a weight), and on lavapipe writing
- * it is most of the transform's time, so a direction alone writes only its own.
+ * backward-input one of the flipped filters), one dispatch per layout. conv2d computes both once
+ * per forward when the backward-input is Winograd too, and hands `ub` to the same step's
+ * backward. Each layout is 4·NX/9 times the weights' size (F(4×4): 16 B a weight), and on
+ * lavapipe writing it is most of the transform's time, so a direction alone writes only its own.
  */
 export function winogradFilters(
   w: Tensor,
@@ -105,16 +105,11 @@ export function winogradFilters(
   const wantF = layouts !== "backward", wantB = layouts !== "forward";
   const uf = wantF ? e.tensor([NX * sf]) : null;
   const ub = wantB ? e.tensor([NX * sb]) : null;
-  if (uf && Kp !== K) e.fill(uf, 0);
-  if (ub && Cp !== C) e.fill(ub, 0);
   const fq = { K, C, Kp, Cp, sf, sb };
-  // The layout not written still needs a binding: a one-word stand-in.
-  const spare = uf && ub ? null : e.tensor([1]);
-  const bindings = { w, uf: uf ?? spare!, ub: ub ?? spare!, fq };
-  const wg = [Math.ceil(C / 16), Math.ceil(K / 16)];
-  const LAYOUTS = (wantF ? 1 : 0) | (wantB ? 2 : 0);
-  e.run(winogradFilterSource(m), "filterTiles", bindings, wg, { LAYOUTS });
-  spare?.dispose();
+  const src = winogradFilterSource(m);
+  // Four filters an invocation, along the layout's contiguous axis (k in uf, c in ub).
+  if (uf) e.run(src, "filterForward", { w, uf, fq }, grid((C * Kp) / 4, 64));
+  if (ub) e.run(src, "filterBackward", { w, ub, fq }, grid((K * Cp) / 4, 64));
   return { m, uf, ub };
 }
 
@@ -269,7 +264,7 @@ export function winogradBackwardWeight(
   }
   const gw = e.tensor([K, C, 3, 3]);
   const fq = { K, C, Kp, Cp, sf: planeStride(K * Cp), sb: 0 };
-  e.run(winogradFilterSource(m), "filterGrad", { du: du!, gw, fq }, grid(K * C, 64));
+  e.run(winogradFilterSource(m), "filterGrad", { du: du!, gw, fq }, grid((K * Cp) / 4, 64));
   du!.dispose();
   return gw;
 }

@@ -163,27 +163,48 @@ export function winogradFilterSource(m: 2 | 4): KernelSource {
   let src = cache.get(name);
   if (src) return src;
   const { alpha: al, G } = winogradMatrices(m);
-  const filter: string[] = [];
-  for (let r = 0; r < 3; r++) {
-    for (let s = 0; s < 3; s++) filter.push(`let g${r}_${s} = w[o + ${3 * r + s}u];`);
-  }
-  // LAYOUTS (an override) says which of the two to write: bit 1 uf, bit 2 ub.
-  filter.push("if ((LAYOUTS & 1u) != 0u) {");
-  filter.push(...sandwich(G, (a, b) => `g${a}_${b}`, (i, j) => `u${i}_${j}`, "p"));
-  for (let x = 0; x < al * al; x++) filter.push(`uf[${x}u * sf + oF] = u${x / al | 0}_${x % al};`);
-  filter.push("}", "if ((LAYOUTS & 2u) != 0u) {");
-  filter.push(...sandwich(G, (a, b) => `g${2 - a}_${2 - b}`, (i, j) => `f${i}_${j}`, "q"));
-  for (let x = 0; x < al * al; x++) filter.push(`ub[${x}u * sb + oB] = f${x / al | 0}_${x % al};`);
-  filter.push("}");
+  const comp = ["x", "y", "z", "w"];
+  // Four filters q: 9 taps each, U_q = G g_q Gᵀ, then one vec4 store per ξ.
+  const transform = (tap: (q: number, rs: number) => string, out: string) => {
+    const lines: string[] = [];
+    for (let q = 0; q < 4; q++) {
+      for (let r = 0; r < 3; r++) {
+        for (let t = 0; t < 3; t++) lines.push(`let g${q}_${r}_${t} = ${tap(q, 3 * r + t)};`);
+      }
+      lines.push(
+        ...sandwich(G, (a, b) => `g${q}_${a}_${b}`, (i, j) => `u${q}_${i}_${j}`, `p${q}_`),
+      );
+    }
+    for (let x = 0; x < al * al; x++) {
+      const v = [0, 1, 2, 3].map((q) => `u${q}_${x / al | 0}_${x % al}`);
+      lines.push(`${out}[o + ${x}u * s] = vec4(${v.join(", ")});`);
+    }
+    return lines;
+  };
+  const forward = transform((q, rs) => `tap(k0 + ${q}u, c, ${rs}u)`, "uf");
+  const backward = transform((q, rs) => `tap(k, c0 + ${q}u, ${8 - rs}u)`, "ub");
   const fold: string[] = [];
-  for (let i = 0; i < al; i++) {
-    for (let j = 0; j < al; j++) fold.push(`let e${i}_${j} = du[o + ${i * al + j}u * s];`);
+  for (let x = 0; x < al * al; x++) fold.push(`let e${x} = du[o + ${x}u * s];`);
+  for (let q = 0; q < 4; q++) {
+    fold.push(`if (c0 + ${q}u < fq.C) {`, `  let gq = (k * fq.C + c0 + ${q}u) * 9u;`);
+    const body = sandwich(
+      transpose(G),
+      (a, b) => `e${a * al + b}.${comp[q]}`,
+      (r, t) => `w${r}_${t}`,
+      "p",
+    );
+    fold.push(...body.map((l) => "  " + l));
+    for (let r = 0; r < 3; r++) {
+      for (let t = 0; t < 3; t++) fold.push(`  gw[gq + ${3 * r + t}u] = w${r}_${t};`);
+    }
+    fold.push("}");
   }
-  fold.push(...sandwich(transpose(G), (a, b) => `e${a}_${b}`, (r, s) => `w${r}_${s}`, "p"));
-  for (let r = 0; r < 3; r++) {
-    for (let s = 0; s < 3; s++) fold.push(`gw[q + ${3 * r + s}u] = w${r}_${s};`);
-  }
-  src = fillTemplate(name, filterTemplate, { constants: constantsOf(m), filter, fold });
+  src = fillTemplate(name, filterTemplate, {
+    constants: constantsOf(m),
+    forward,
+    backward,
+    fold,
+  });
   cache.set(name, src);
   return src;
 }
