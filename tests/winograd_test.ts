@@ -229,7 +229,9 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
       assertEquals(pick(d, few), direct, `${d}: too few tiles`);
     }
     assertEquals(pick("backwardInput", narrow), direct, "16 output channels of dx");
-    assertEquals(pick("backwardWeight", narrow), direct);
+    assertEquals(pick("backwardWeight", narrow), soft ? "winograd4" : direct, "16 → 128 dw");
+    const thin = conv2dGeometry("t", [8, 64, 32, 32], [16, 64, 3, 3], 1, 1);
+    assertEquals(pick("backwardWeight", thin), direct, "16 filters");
     setConv2dMode("direct");
     assertEquals(chooseConfig(e, "forward", g3).variant, direct);
     assertEquals(chooseConfig(e, "forward", g3, "winograd").variant, "winograd", "asked wins");

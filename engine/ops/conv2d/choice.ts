@@ -60,10 +60,11 @@ export function winogradApplies(g: ConvGeometry): boolean {
  * adapters, what lavapipe runs of `bench/conv_bench.ts` (batch 8 and 32, README) measured
  * fastest. What counts is the batch's number of tiles T_m = N·⌈P/m⌉·⌈Q/m⌉ against the filter
  * transform's cost, which does not shrink with the batch (F(4×4) writes 4× the weights): F(4×4)
- * wins with T₄ ≥ 128 (1.7–2.7× at batch 32, backward-weight from 32 tiles), F(2×2) below while
- * T₂ ≥ 32 (1.3–1.7× on the 8² and 4² planes at batch 8); stems (3 input channels),
- * backward-input with fewer than 32 output channels and backward-weight of narrow layers stay
- * direct. Hardware adapters keep the direct kernels until measured there (`tuneConv2d`).
+ * wins with T₄ ≥ 128 (1.7–5× at batch 32, backward-weight from 32 tiles), F(2×2) below while
+ * T₂ ≥ 32 (1.5–2.2× on the 8² and 4² planes at batch 8, except 4² backward-weight: 1.1×);
+ * stems (3 input channels), backward-input with fewer than 32 output channels (16→128 32²:
+ * 0.8–1.0×) and backward-weight into fewer than 32 filters stay direct. Hardware adapters keep
+ * the direct kernels until measured there (`tuneConv2d`).
  */
 export function winogradByDefault(
   engine: Engine,
@@ -76,7 +77,7 @@ export function winogradByDefault(
     tiles(4) >= t4 ? "winograd4" : tiles(2) >= t2 ? "winograd" : null;
   if (dir === "forward") return g.C >= 16 ? pick(128, 32) : null; // stems: noise-level either way
   if (dir === "backwardInput") return g.C >= 32 && g.K >= 16 ? pick(128, 32) : null;
-  return g.C >= 32 && g.K >= 32 ? pick(32, 32) : null;
+  return g.C >= 16 && g.K >= 32 ? pick(32, 32) : null; // 16→128 32²: F(4×4) 1.3–1.5×
 }
 
 /**
