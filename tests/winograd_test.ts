@@ -137,6 +137,42 @@ gpuTest(
   },
 );
 
+gpuTest(
+  "winograd in chunks of images (a small binding limit): every direction, both sizes",
+  async (e) => {
+    // Large batches run in chunks of images so no transformed tensor exceeds the binding limit;
+    // a limit forced down to ~40 KB makes batch 3 of 9×9 run one image a chunk (the tensors are
+    // still bound whole, well inside the device's real limit).
+    const limits = e.gpu.limits;
+    const real = limits.maxStorageBufferBindingSize;
+    const s = odd(3, 5, 9, 9, 6, 1);
+    const count = async (variant: "winograd" | "winograd4") => {
+      const before = e.dispatches;
+      await checkShape(
+        e,
+        s,
+        90,
+        variant === "winograd" ? [2e-7, 2e-7, 4.5e-7] : [1.8e-6, 1.5e-6, 2.4e-6],
+        variant,
+      );
+      return e.dispatches - before;
+    };
+    for (const variant of ["winograd", "winograd4"] as const) {
+      const whole = await count(variant);
+      limits.maxStorageBufferBindingSize = 40_000;
+      let chunked: number;
+      try {
+        chunked = await count(variant);
+      } finally {
+        limits.maxStorageBufferBindingSize = real;
+      }
+      // 3 chunks: input tiles, GEMM and output tiles twice more in forward and dx, both tile
+      // transforms, GEMM (and partials) and the sum into dU twice more in dw.
+      assert(chunked >= whole + 16, `${variant}: ${chunked} dispatches chunked vs ${whole} whole`);
+    }
+  },
+);
+
 gpuTest("winograd GEMM blocks: every block shape, odd row and column counts", async (e) => {
   // [shape, variant, tolerance per direction]; tile counts T = N·⌈P/m⌉·⌈Q/m⌉ pick the blocks
   // (forward and backward-input: B has ⌈T/4⌉ vec4 columns; backward-weight: ⌈C/4⌉).
