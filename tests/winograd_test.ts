@@ -12,7 +12,13 @@ import {
   forceConv2dVariant,
   setConv2dMode,
 } from "../engine/ops/conv2d/mod.ts";
-import { chooseConfig, isWinograd, winogradApplies } from "../engine/ops/conv2d/choice.ts";
+import {
+  chooseConfig,
+  type Conv2dConfig,
+  isWinograd,
+  winogradApplies,
+} from "../engine/ops/conv2d/choice.ts";
+import { candidatesFor } from "../engine/ops/conv2d/candidates.ts";
 import { gemmBlock } from "../engine/ops/conv2d/winograd.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
 import {
@@ -46,7 +52,7 @@ async function checkShape(
   s: ConvShape,
   seed: number,
   tol: number[],
-  variant: "winograd" | "winograd4" = "winograd",
+  variant: "winograd" | "winograd4" | Conv2dConfig = "winograd",
 ) {
   const { P, Q } = convOut(s);
   const xd = randn(s.N * s.C * s.H * s.W, seed), wd = randn(s.K * s.C * 9, seed + 1);
@@ -172,6 +178,33 @@ gpuTest(
     }
   },
 );
+
+gpuTest("winograd GEMM, workgroup-tiled form (GPUs): every direction, 3 tile shapes", async (e) => {
+  // The GPU form, run here for its numerics (the tuner measures it on hardware adapters only).
+  // Measured worst relative error (forward, dx, dw) over the three tile shapes: F(2×2) 9×9
+  // 2.10e-7, 2.17e-7, 2.51e-7, 16×16 64→40 4.59e-7, 3.05e-7, 6.08e-7; F(4×4) 9×9 2.87e-6,
+  // 3.54e-6, 2.19e-6, 16×16 8.37e-6, 5.31e-6, 3.78e-6.
+  const tiles: Record<string, number>[] = [
+    {},
+    { BM: 128, BN: 128, BK: 16, TM: 8, TN: 8 },
+    { BM: 32, BN: 64, BK: 32 },
+  ];
+  const tol = {
+    winograd: [[2.5e-7, 2.5e-7, 3e-7], [5.3e-7, 3.5e-7, 7e-7]],
+    winograd4: [[3.3e-6, 4e-6, 2.5e-6], [9.5e-6, 6e-6, 4.3e-6]],
+  };
+  for (const [i, t] of tiles.entries()) {
+    for (const variant of ["winograd", "winograd4"] as const) {
+      const cfg = { variant, tiles: t };
+      await checkShape(e, odd(3, 5, 9, 9, 6, 1), 100 + i, tol[variant][0], cfg);
+      await checkShape(e, odd(2, 64, 16, 16, 40, 1), 110 + i, tol[variant][1], cfg);
+    }
+  }
+  // The tuner's candidates: the GPU form only on hardware adapters.
+  const g = conv2dGeometry("t", [8, 64, 16, 16], [64, 64, 3, 3], 1, 1);
+  const tiled = candidatesFor(e, "forward", g).filter((c) => isWinograd(c.variant) && c.tiles);
+  assertEquals(tiled.length, e.gpu.software ? 0 : 8);
+});
 
 gpuTest("winograd GEMM blocks: every block shape, odd row and column counts", async (e) => {
   // [shape, variant, tolerance per direction]; tile counts T = N·⌈P/m⌉·⌈Q/m⌉ pick the blocks

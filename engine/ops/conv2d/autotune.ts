@@ -16,6 +16,7 @@ import weight from "../../../kernels/conv2d/blocked_weight.wgsl" with { type: "t
 import tiled from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };
 import tiledWeight from "../../../kernels/conv2d/tiled_weight.wgsl" with { type: "text" };
 import wgGemm from "../../../kernels/conv2d/winograd_gemm.wgsl" with { type: "text" };
+import wgGemmTiled from "../../../kernels/conv2d/winograd_gemm_tiled.wgsl" with { type: "text" };
 import wgTiles from "../../../kernels/conv2d/winograd_tiles.wgsl" with { type: "text" };
 import wgFilter from "../../../kernels/conv2d/winograd_filter.wgsl" with { type: "text" };
 
@@ -35,7 +36,7 @@ function fnv(...parts: string[]): string {
 /** Identifies the kernels a stored choice was measured with: any change to them makes it stale. */
 export const KERNEL_VERSION: string = fnv(
   CACHE_FORMAT,
-  ...[gather, weight, tiled, tiledWeight, wgGemm, wgTiles, wgFilter],
+  ...[gather, weight, tiled, tiledWeight, wgGemm, wgGemmTiled, wgTiles, wgFilter],
 );
 
 /** Options of {@linkcode autotune}. */

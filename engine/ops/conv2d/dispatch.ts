@@ -215,7 +215,7 @@ export function runForward(
   const m = tileOf(cfg);
   if (m) {
     const f = winogradFilters(w, m, saved ? "both" : "forward");
-    const y = winogradForward(x, f, bias, g);
+    const y = winogradForward(x, f, bias, g, cfg.tiles ?? null);
     f.uf!.dispose();
     if (saved) Object.assign(saved, { ub: f.ub!, m });
     return y;
@@ -240,9 +240,10 @@ export function runBackwardInput(
   const m = tileOf(cfg);
   if (m) {
     const ub = saved?.m === m ? saved.ub : undefined;
-    if (ub && !ub.disposed) return winogradBackwardInput(gy, { m, uf: null, ub }, g);
+    const tiles = cfg.tiles ?? null;
+    if (ub && !ub.disposed) return winogradBackwardInput(gy, { m, uf: null, ub }, g, tiles);
     const f = winogradFilters(w, m, "backward");
-    const gx = winogradBackwardInput(gy, f, g);
+    const gx = winogradBackwardInput(gy, f, g, tiles);
     f.ub!.dispose();
     return gx;
   }
@@ -263,7 +264,7 @@ export function runBackwardWeight(
   cfg: Conv2dConfig,
 ): Tensor {
   const m = tileOf(cfg);
-  if (m) return winogradBackwardWeight(x, gy, g, m);
+  if (m) return winogradBackwardWeight(x, gy, g, m, cfg.tiles ?? null);
   const e = x.engine;
   const gw = e.tensor([g.K, g.C, g.R, g.S]);
   const tiled = cfg.variant === "tiled";

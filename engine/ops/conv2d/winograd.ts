@@ -13,8 +13,17 @@ import {
   winogradTilesSource,
 } from "./winograd_codegen.ts";
 import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
+import tiledCode from "../../../kernels/conv2d/winograd_gemm_tiled.wgsl" with { type: "text" };
+import { GPU_TILES } from "./candidates.ts";
 
 const UTIL = { name: "conv2d/util.wgsl", code: utilCode };
+const TILED = { name: "conv2d/winograd_gemm_tiled.wgsl", code: tiledCode };
+
+/**
+ * Workgroup tiles of the GEMM's GPU form (winograd_gemm_tiled.wgsl overrides BM, BN, BK, TM,
+ * TN), or null for the register-blocked form. A Winograd config with tiles asks for the GPU form.
+ */
+export type GemmTiles = Record<string, number> | null;
 /**
  * GEMM rows per lane: 32 (32×16 blocks measured 1.3× the 16×16 block on lavapipe, compile ≈ 4 s
  * once; 32×32 was no faster). The filters' GEMM layouts are padded to it.
@@ -63,12 +72,17 @@ function gemmGrid(b: GemmBlock, N4: number, Mp: number, NXS: number): [number, n
   return [Math.ceil(N4 / (b.WX * b.RN4)), Math.ceil(Mp / b.TM / b.WY), NXS];
 }
 
-// The tuner (autotune, tuneConv2d's callers) also measures both tile sizes on 3×3 stride-1 shapes.
-addCandidates((_engine, _dir, g) =>
-  winogradApplies(g) && conv2dMode() !== "direct"
-    ? [{ variant: "winograd" }, { variant: "winograd4" }]
-    : []
-);
+// The tuner (autotune, tuneConv2d's callers) also measures both tile sizes on 3×3 stride-1
+// shapes: the register GEMM, and on GPUs the workgroup-tiled GEMM with the direct tiled family's
+// four K-step-16 tile shapes.
+addCandidates((engine, _dir, g) => {
+  if (!winogradApplies(g) || conv2dMode() === "direct") return [];
+  const gpu = engine.gpu.software ? [] : GPU_TILES.filter((t) => t.BK === 16 && !t.PF);
+  return (["winograd", "winograd4"] as const).flatMap((variant) => [
+    { variant },
+    ...gpu.map((tiles) => ({ variant, tiles })),
+  ]);
+});
 
 /** Output tile size: 2 for F(2×2,3×3) (16 GEMMs), 4 for F(4×4,3×3) (36 GEMMs). */
 export type WinogradTile = 2 | 4;
@@ -125,16 +139,35 @@ function gemm(
   N4: number,
   M: number,
   S = 1,
+  tiles: GemmTiles = null,
 ) {
   const sO = planeStride(M * 4 * N4);
   const out = e.tensor([S * io.NX * sO]);
   const strides = { sA: planeStride(L * Mp) / 4, sB: planeStride(L * 4 * N4) / 4, sO: sO / 4 };
   const gm = { L, Mp4: Mp / 4, N4, M, chunk: Math.ceil(L / S), NX: io.NX, ...strides };
+  if (tiles) {
+    const t = tiledShape(tiles);
+    const wg = [Math.ceil((4 * N4) / t.BN), Math.ceil(Mp / t.BM), io.NX * S];
+    e.run(TILED, "winogradGemmTiled", { a: io.a, b: io.b, out, gm }, wg, t);
+    return out;
+  }
   const b = gemmBlock(N4);
   const src = winogradGemmSource(b.TM, b.RN4);
   const wg = gemmGrid(b, N4, Mp, io.NX * S);
   e.run(src, "winogradGemm", { a: io.a, b: io.b, out, gm }, wg, { WX: b.WX, WY: b.WY });
   return out;
+}
+
+/** The GPU form's overrides: the tiles given over the 64×64, K 16, 4×4 default, and WGT. */
+function tiledShape(tiles: Record<string, number>): Record<string, number> {
+  const t = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, ...tiles };
+  const { BM, BN, BK, TM, TN } = t;
+  if (BK * BM > 2048 || BK * BN > 2048 || TM > 8 || TN > 8 || BM % TM || BN % TN) {
+    throw new RangeError(
+      `winograd GEMM tiles ${JSON.stringify(tiles)}: outside the kernel's bounds`,
+    );
+  }
+  return { BM, BN, BK, TM, TN, WGT: (BM / TM) * (BN / TN) };
 }
 
 /** Images per chunk so that no transformed tensor exceeds the binding limit. */
@@ -153,6 +186,7 @@ function convTiles(
   A: Tensor,
   bias: Tensor | null,
   d: { m: WinogradTile; N: number; Ci: number; Hi: number; Wi: number; Ko: number; pad: number },
+  gemmTiles: GemmTiles,
 ): Tensor {
   const e = x.engine;
   const { m, N, Ci, Hi, Wi, Ko, pad } = d;
@@ -170,7 +204,7 @@ function convTiles(
       ...{ sXi: planeStride(Ci * Tp), sC: Tp, sT: 1, n0 },
     };
     e.run(tiles, "inputTiles", { src: x, dst: V, tp }, grid((Ci * Tp) / 4, 64));
-    const mres = gemm(e, { a: A, b: V, NX }, Ci, Mp, Tp / 4, Ko);
+    const mres = gemm(e, { a: A, b: V, NX }, Ci, Mp, Tp / 4, Ko, 1, gemmTiles);
     V.dispose();
     const sXi = planeStride(Ko * Tp);
     const fp = { K: Ko, P: Po, Q: Qo, TH, TW, T, sXi, sK: Tp, hasBias: bias ? 1 : 0, n0 };
@@ -184,16 +218,20 @@ function convTiles(
   return y;
 }
 
-/** Records y = conv(x, w) (+ bias) by Winograd; `filters` from {@linkcode winogradFilters}. */
+/**
+ * Records y = conv(x, w) (+ bias) by Winograd; `filters` from {@linkcode winogradFilters};
+ * `tiles` picks the GEMM's GPU form.
+ */
 export function winogradForward(
   x: Tensor,
   filters: WinogradFilters,
   bias: Tensor | null,
   g: ConvGeometry,
+  tiles: GemmTiles = null,
 ): Tensor {
   if (!filters.uf) throw new Error("winogradForward: the filters have no forward layout (uf)");
   const d = { m: filters.m, N: g.N, Ci: g.C, Hi: g.H, Wi: g.W, Ko: g.K, pad: g.pad };
-  return convTiles(x, filters.uf, bias, d);
+  return convTiles(x, filters.uf, bias, d, tiles);
 }
 
 /** Records gx [N, C, H, W]: gy convolved with the flipped, transposed filters (padding 2 − pad). */
@@ -201,12 +239,13 @@ export function winogradBackwardInput(
   gy: Tensor,
   filters: WinogradFilters,
   g: ConvGeometry,
+  tiles: GemmTiles = null,
 ): Tensor {
   if (!filters.ub) {
     throw new Error("winogradBackwardInput: the filters have no backward-input layout (ub)");
   }
   const d = { m: filters.m, N: g.N, Ci: g.K, Hi: g.P, Wi: g.Q, Ko: g.C, pad: 2 - g.pad };
-  return convTiles(gy, filters.ub, null, d);
+  return convTiles(gy, filters.ub, null, d, tiles);
 }
 
 /**
@@ -219,6 +258,7 @@ export function winogradBackwardWeight(
   gy: Tensor,
   g: ConvGeometry,
   m: WinogradTile = 2,
+  gemmTiles: GemmTiles = null,
 ): Tensor {
   const e = x.engine;
   const { N, C, K, P, Q } = g;
@@ -244,10 +284,10 @@ export function winogradBackwardWeight(
     e.run(tiles, "gradTiles", { src: gy, dst: G, tp: tg }, grid((Kp * T) / 4, 64));
     // Split the reduction over tiles until there are enough invocations to fill the adapter.
     const wgs = gemmGrid(gemmBlock(Cp / 4), Cp / 4, Kp, NX);
-    const base = wgs[0] * wgs[1] * wgs[2] * 8;
+    const base = gemmTiles ? (NX * Cp * Kp) / 16 : wgs[0] * wgs[1] * wgs[2] * 8; // invocations
     const target = e.gpu.software ? 1024 : 65536;
     const S = Math.max(1, Math.min(Math.ceil(T / 64), Math.ceil(target / base), 64));
-    const part = gemm(e, { a: G, b: V, NX }, T, Kp, Cp / 4, K, S);
+    const part = gemm(e, { a: G, b: V, NX }, T, Kp, Cp / 4, K, S, gemmTiles);
     V.dispose();
     G.dispose();
     let sum = part;
