@@ -56,8 +56,8 @@ ${r.description}
   --tune-cache F   where measured conv kernel choices are kept, or "off" (default
                    $RESNET_WEBGPU_TUNE_CACHE, else ~/.cache/resnet-webgpu/conv2d-tune.json)
   --quiet          no adapter, model or progress lines
-  --conv MODE      direct | winograd (F(2×2,3×3) on every 3×3 stride-1 layer) | auto (default:
-                   Winograd where it measured faster on this kind of adapter)
+  --conv MODE      direct | winograd (Winograd F(2×2) or F(4×4) on every 3×3 stride-1 layer) |
+                   auto (default: Winograd where it measured faster on this kind of adapter)
 ${model}
   --help           this text
 
