@@ -8,7 +8,7 @@ import {
 } from "../engine/ops/conv2d/mod.ts";
 import { candidatesFor } from "../engine/ops/conv2d/candidates.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
-import type { Conv2dConfig } from "../engine/ops/conv2d/choice.ts";
+import { type Conv2dConfig, isWinograd, winogradApplies } from "../engine/ops/conv2d/choice.ts";
 import { matmulRaw } from "../engine/ops/matmul.ts";
 import { MATMUL_VARIANTS, matmulVec4 } from "../engine/ops/matmul_vec4.ts";
 import { batchNorm2d } from "../engine/ops/batch_norm.ts";
@@ -99,6 +99,8 @@ async function convChecks(e: Engine, out: Check[]): Promise<void> {
       const all: Conv2dConfig[] = [...candidatesFor(e, dir, g), { variant: "blocked" }, {
         variant: "tiled",
       }];
+      // Winograd's GEMM in its GPU form too (a tuner candidate on hardware adapters only).
+      if (winogradApplies(g)) all.push({ variant: "winograd4", tiles: { BM: 64, BN: 64 } });
       for (const cfg of all) {
         const label = cfg.variant + (cfg.tiles ? " " + JSON.stringify(cfg.tiles) : "");
         const key = `${label}|${dir}|${JSON.stringify(s)}`;
@@ -116,7 +118,7 @@ async function convChecks(e: Engine, out: Check[]): Promise<void> {
               : conv2dBackwardWeight(x, gy, { ...o, kernelSize: [s.R, s.S] }),
           ];
         });
-        const tol = (cfg.variant as string) === "winograd" ? WINOGRAD : F32;
+        const tol = isWinograd(cfg.variant) ? WINOGRAD : F32;
         const error = relError(got, want[dir]);
         const name =
           `conv2d ${dir} ${label} ${s.R}×${s.R} s${s.stride} on [${s.N},${s.C},${s.H},${s.W}]`;
