@@ -139,7 +139,7 @@ function prepWeights(e: Engine, w: Tensor, g: ConvGeometry, q: Gather, Mp: numbe
     st: g.stride,
     backward: q.backward ? 1 : 0,
   };
-  e.run(UTIL, "prepWeights", { w, wt, pp: p }, grid(wt.size, 256));
+  e.run(UTIL, "prepWeights", { w, wt, pp: p }, grid(wt.size / (4 * q.NU * q.NV), 256));
   return wt;
 }
 
