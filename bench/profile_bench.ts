@@ -1,12 +1,9 @@
 // Bench rows for where a training step's GPU time goes: one eager training step per recipe model
 // with every dispatch timed on its own (engine/profile.ts), summed per kernel family.
 import type { Engine } from "../engine/engine.ts";
-import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
-import { SGD } from "../engine/optim.ts";
 import { kernelTimes, profileDispatches } from "../engine/profile.ts";
-import { module } from "../models/module.ts";
 import type { Row } from "./report.ts";
-import { RECIPE_MODELS } from "./step_bench.ts";
+import { RECIPE_MODELS, recipeStep } from "./step_bench.ts";
 
 /** Options of {@linkcode benchProfile}. */
 export interface ProfileOptions {
@@ -27,18 +24,9 @@ export async function benchProfile(e: Engine, options: ProfileOptions): Promise<
   const rows: Row[] = [];
   for (const m of RECIPE_MODELS) {
     if (options.want && !options.want(`${m.model} step profile`)) continue;
-    const model = module(e, m.spec(), { seed: 1 });
-    const sgd = new SGD(model.params, { lr: m.sgd.baseLr, ...m.sgd });
-    const xv = new Float32Array(B * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.37) * 1.5);
-    const x = e.upload(xv, [B, 3, 32, 32]);
-    const y = e.upload(Array.from({ length: B }, (_, i) => (i * 3) % 10), [B], "u32");
-    const step = () => {
-      const logits = model.forward(x, { training: true });
-      e.tape.backward(softmaxCrossEntropy(logits, y, { smoothing: m.smoothing }));
-      sgd.step();
-    };
-    e.scope(step);
-    const kernels = kernelTimes(await profileDispatches(e, step));
+    const rs = recipeStep(e, m, B);
+    e.scope(rs.train);
+    const kernels = kernelTimes(await profileDispatches(e, rs.train));
     const total = kernels.reduce((s, k) => s + k.ms, 0);
     const row = (name: string, ms: number, calls: number): Row => ({
       name: `${m.model}: ${name}`,
@@ -51,11 +39,7 @@ export async function benchProfile(e: Engine, options: ProfileOptions): Promise<
     const restMs = rest.reduce((s, k) => s + k.ms, 0);
     rows.push(row(`${rest.length} other kernels`, restMs, rest.reduce((s, k) => s + k.calls, 0)));
     rows.push(row("all dispatches", total, kernels.reduce((s, k) => s + k.calls, 0)));
-    await e.sync();
-    for (const t of [x, y]) t.dispose();
-    sgd.dispose();
-    model.params.dispose();
-    e.trim();
+    await rs.dispose();
   }
   return rows;
 }

@@ -28,6 +28,43 @@ export interface StepOptions {
   want?: (name: string) => boolean;
 }
 
+/** A recipe model with its optimizer and one fixed batch: its training and eval steps. */
+export interface RecipeStep {
+  /** Forward in training mode, softmax-CE with the recipe's smoothing, backward, fused SGD. */
+  train: () => void;
+  /** Forward with running statistics and the loss, no tape. */
+  eval: () => void;
+  /** Waits for the GPU, then frees the batch, the optimizer and the model, and trims the pool. */
+  dispose: () => Promise<void>;
+}
+
+/** Builds a recipe's model (seed 1), its SGD and a fixed batch of B images for timing. */
+export function recipeStep(e: Engine, m: Recipe, B: number): RecipeStep {
+  const model = module(e, m.spec(), { seed: 1 });
+  const sgd = new SGD(model.params, { lr: m.sgd.baseLr, ...m.sgd });
+  const xv = new Float32Array(B * 3 * 32 * 32);
+  for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i * 0.37) * 1.5;
+  const x = e.upload(xv, [B, 3, 32, 32]);
+  const y = e.upload(Array.from({ length: B }, (_, i) => (i * 3) % 10), [B], "u32");
+  return {
+    train: () => {
+      const logits = model.forward(x, { training: true });
+      e.tape.backward(softmaxCrossEntropy(logits, y, { smoothing: m.smoothing }));
+      sgd.step();
+    },
+    eval: () => {
+      e.noGrad(() => softmaxCrossEntropy(model.forward(x, { training: false }), y));
+    },
+    dispose: async () => {
+      await e.sync();
+      for (const t of [x, y]) t.dispose();
+      sgd.dispose();
+      model.params.dispose();
+      e.trim();
+    },
+  };
+}
+
 /**
  * Times, per recipe model at `batch`, one training step (forward in training mode, softmax-CE,
  * backward, fused SGD; one submission) and one eval step (forward with running statistics and
@@ -48,23 +85,11 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
     if (!want(names.train) && !want(names.eval)) continue;
     await e.sync();
     const base = e.pool.stats.inUse;
-    const spec = m.spec();
-    const flops = summary(spec).flops;
-    const model = module(e, spec, { seed: 1 });
-    const sgd = new SGD(model.params, { lr: m.sgd.baseLr, ...m.sgd });
-    const xv = new Float32Array(B * 3 * 32 * 32);
-    for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i * 0.37) * 1.5;
-    const x = e.upload(xv, [B, 3, 32, 32]);
-    const y = e.upload(Array.from({ length: B }, (_, i) => (i * 3) % 10), [B], "u32");
+    const flops = summary(m.spec()).flops;
+    const rs = recipeStep(e, m, B);
     const steps: [keyof typeof names, number, () => void][] = [
-      ["train", 3, () => {
-        const logits = model.forward(x, { training: true });
-        e.tape.backward(softmaxCrossEntropy(logits, y, { smoothing: m.smoothing }));
-        sgd.step();
-      }],
-      ["eval", 1, () => {
-        e.noGrad(() => softmaxCrossEntropy(model.forward(x, { training: false }), y));
-      }],
+      ["train", 3, rs.train],
+      ["eval", 1, rs.eval],
     ];
     for (const [kind, factor, fn] of steps) {
       if (!want(names[kind])) continue;
@@ -91,11 +116,7 @@ export async function benchSteps(engine: Engine, options: StepOptions): Promise<
       await e.sync();
       plan.dispose();
     }
-    await e.sync();
-    for (const t of [x, y]) t.dispose();
-    sgd.dispose();
-    model.params.dispose();
-    e.trim();
+    await rs.dispose();
   }
   return rows;
 }
