@@ -147,34 +147,38 @@ gpuTest(
   "winograd in chunks of images (a small binding limit): every direction, both sizes",
   async (e) => {
     // Large batches run in chunks of images so no transformed tensor exceeds the binding limit;
-    // a limit forced down to ~40 KB makes batch 3 of 9×9 run one image a chunk (the tensors are
-    // still bound whole, well inside the device's real limit).
+    // a limit forced down to ~40 KB makes batch 3 run in chunks of one or two images (the
+    // tensors are still bound whole, well inside the device's real limit). Measured worst
+    // relative error (forward, dx, dw; dw whole and chunked): 9×9 F(2×2) 1.53e-7, 1.51e-7,
+    // 3.84e-7 / 2.31e-7, F(4×4) 1.51e-6, 1.25e-6, 1.99e-6 / 2.04e-6; 8×8 F(2×2) 1.42e-7,
+    // 1.87e-7, 4.80e-7 / 1.86e-7, F(4×4) 2.93e-6, 1.46e-6, 2.41e-6 / 1.85e-6.
     const limits = e.gpu.limits;
     const real = limits.maxStorageBufferBindingSize;
-    const s = odd(3, 5, 9, 9, 6, 1);
-    const count = async (variant: "winograd" | "winograd4") => {
-      const before = e.dispatches;
-      await checkShape(
-        e,
-        s,
-        90,
-        variant === "winograd" ? [2e-7, 2e-7, 4.5e-7] : [1.8e-6, 1.5e-6, 2.4e-6],
-        variant,
-      );
-      return e.dispatches - before;
-    };
-    for (const variant of ["winograd", "winograd4"] as const) {
-      const whole = await count(variant);
-      limits.maxStorageBufferBindingSize = 40_000;
-      let chunked: number;
-      try {
-        chunked = await count(variant);
-      } finally {
-        limits.maxStorageBufferBindingSize = real;
+    // [shape, F(2×2) and F(4×4) tolerances]: 9×9 stores outputs one by one, 8×8 as vec4 rows.
+    const cases: [ConvShape, number[], number[]][] = [
+      [odd(3, 5, 9, 9, 6, 1), [2e-7, 2e-7, 4.5e-7], [1.8e-6, 1.5e-6, 2.4e-6]],
+      [odd(3, 5, 8, 8, 6, 1), [1.7e-7, 2.2e-7, 5.5e-7], [3.3e-6, 1.7e-6, 2.8e-6]],
+    ];
+    for (const [s, tol2, tol4] of cases) {
+      const count = async (variant: "winograd" | "winograd4") => {
+        const before = e.dispatches;
+        await checkShape(e, s, 90, variant === "winograd" ? tol2 : tol4, variant);
+        return e.dispatches - before;
+      };
+      for (const variant of ["winograd", "winograd4"] as const) {
+        const whole = await count(variant);
+        limits.maxStorageBufferBindingSize = 40_000;
+        let chunked: number;
+        try {
+          chunked = await count(variant);
+        } finally {
+          limits.maxStorageBufferBindingSize = real;
+        }
+        // 2–3 chunks: input tiles, GEMM and output tiles once or twice more in forward and dx,
+        // both tile transforms and the GEMM more in dw with sums into dU (measured: 9×9 32
+        // dispatches against 13 and 12, 8×8 26 against 12).
+        assert(chunked >= whole + 12, `${variant}: ${chunked} dispatches chunked vs ${whole}`);
       }
-      // 3 chunks: input tiles, GEMM and output tiles twice more in forward and dx, both tile
-      // transforms, GEMM (and partials) and the sum into dU twice more in dw.
-      assert(chunked >= whole + 16, `${variant}: ${chunked} dispatches chunked vs ${whole} whole`);
     }
   },
 );
