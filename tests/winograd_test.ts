@@ -204,6 +204,12 @@ gpuTest("winograd GEMM, workgroup-tiled form (GPUs): every direction, 3 tile sha
       await checkShape(e, odd(2, 64, 16, 16, 40, 1), 110 + i, tol[variant][1], cfg);
     }
   }
+  // Tiles the kernel cannot hold are refused, naming the bounds.
+  const x = e.upload(randn(2 * 5 * 8 * 8, 7), [2, 5, 8, 8]);
+  const w = e.upload(randn(6 * 5 * 9, 8), [6, 5, 3, 3]);
+  const big = { variant: "winograd4" as const, tiles: { BM: 128, BN: 128, TM: 4, TN: 4 } };
+  assertThrows(() => conv2dForward(x, w, { padding: 1, variant: big }), RangeError, "≤ 256");
+  for (const t of [x, w]) t.dispose();
   // The tuner's candidates: the GPU form only on hardware adapters.
   const g = conv2dGeometry("t", [8, 64, 16, 16], [64, 64, 3, 3], 1, 1);
   const tiled = candidatesFor(e, "forward", g).filter((c) => isWinograd(c.variant) && c.tiles);

@@ -158,16 +158,18 @@ function gemm(
   return out;
 }
 
-/** The GPU form's overrides: the tiles given over the 64×64, K 16, 4×4 default, and WGT. */
+/** The GPU form's overrides: the tiles given over the 64×64, K-step 16, 4×4 default, and WGT. */
 function tiledShape(tiles: Record<string, number>): Record<string, number> {
-  const t = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, ...tiles };
-  const { BM, BN, BK, TM, TN } = t;
-  if (BK * BM > 2048 || BK * BN > 2048 || TM > 8 || TN > 8 || BM % TM || BN % TN) {
+  const { BM, BN, BK, TM: RM, TN } = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, ...tiles };
+  const WGT = (BM / RM) * (BN / TN);
+  const fits = BK * BM <= 2048 && BK * BN <= 2048 && RM <= 8 && TN <= 8 && WGT <= 256;
+  if (!fits || BM % RM || BN % TN) {
     throw new RangeError(
-      `winograd GEMM tiles ${JSON.stringify(tiles)}: outside the kernel's bounds`,
+      `winograd GEMM tiles ${JSON.stringify(tiles)}: outside the kernel's bounds ` +
+        "(BK·BM and BK·BN ≤ 2048, TM and TN ≤ 8 dividing BM and BN, (BM/TM)·(BN/TN) ≤ 256)",
     );
   }
-  return { BM, BN, BK, TM, TN, WGT: (BM / TM) * (BN / TN) };
+  return { BM, BN, BK, TM: RM, TN, WGT };
 }
 
 /** Images per chunk so that no transformed tensor exceeds the binding limit. */
