@@ -6,14 +6,19 @@ import type { Engine } from "./engine.ts";
 
 /** One timed dispatch: its kernel's label (source[constants]:entry) and GPU milliseconds. */
 export interface DispatchTime {
+  /** The kernel's label: source name (with its generated constants) and entry point. */
   label: string;
+  /** GPU milliseconds between the dispatch's pass's two timestamps. */
   ms: number;
 }
 
 /** GPU time of one kernel family (the label without its [generated constants]). */
 export interface KernelTime {
+  /** source:entry, without the .wgsl suffix and the [constants]. */
   kernel: string;
+  /** Summed GPU milliseconds. */
   ms: number;
+  /** Dispatches summed. */
   calls: number;
 }
 
