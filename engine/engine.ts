@@ -6,6 +6,7 @@ import { BindingCache, type BindValue } from "./bindings.ts";
 import type { DispatchSink } from "./plan.ts";
 import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";
 import { Tape } from "./tape.ts";
+import { ScopeStack } from "./scopes.ts";
 import { readBuffer } from "./readback.ts";
 import { grid } from "./grid.ts";
 import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
@@ -43,7 +44,7 @@ export class Engine {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #error: Error | null = null;
-  #scopes: Set<Tensor>[] = [];
+  #scopes = new ScopeStack();
   #bindings: BindingCache;
   #closed = false;
   /** Where tensors come from: the engine's pool, or a planned step's while it is recorded. */
@@ -82,15 +83,13 @@ export class Engine {
     const t = new Tensor(this, pool.acquire(bytes), shape, dtype, {
       release: (x) => this.#release(x, pool),
     });
-    this.#scopes.at(-1)?.add(t);
+    this.#scopes.add(t);
     return t;
   }
 
   /** A tensor that outlives every scope (parameters, optimizer state); free it with dispose(). */
   persistent(shape: readonly number[], dtype: DType = "f32"): Tensor {
-    const t = this.tensor(shape, dtype);
-    this.#scopes.at(-1)?.delete(t);
-    return t;
+    return this.keep(this.tensor(shape, dtype));
   }
 
   /** A view of `bytes` starting at `offset` in an existing buffer (not freed by dispose). */
@@ -287,16 +286,13 @@ export class Engine {
    */
   capture<T>(sink: DispatchSink, fn: () => T): T {
     if (this.#sink) throw new Error("capture: a planned step is already being recorded");
-    const scopes = this.#scopes;
     this.#sink = sink;
     this.#alloc = sink.pool;
-    this.#scopes = [];
     try {
-      return fn();
+      return this.#scopes.outside(fn);
     } finally {
       this.#sink = null;
       this.#alloc = this.pool;
-      this.#scopes = scopes;
     }
   }
 
@@ -321,34 +317,12 @@ export class Engine {
 
   /** Runs `fn`; tensors it creates are freed at the end, except those it returns or keeps. */
   scope<T>(fn: () => T): T {
-    const s = new Set<Tensor>();
-    this.#scopes.push(s);
-    let result: T;
-    try {
-      result = fn();
-      if (result instanceof Promise) throw new TypeError("scope: fn must be synchronous");
-    } finally {
-      this.#scopes.pop();
-    }
-    const survivors = new Set<Tensor>();
-    const collect = (v: unknown) => {
-      if (v instanceof Tensor) survivors.add(v);
-      else if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-        Object.values(v).forEach(collect);
-      }
-    };
-    collect(result);
-    for (const t of s) {
-      if (survivors.has(t)) this.#scopes.at(-1)?.add(t);
-      else t.dispose();
-    }
-    return result;
+    return this.#scopes.run(fn);
   }
 
   /** Moves a tensor out of every scope so it is not freed at scope end. */
   keep<T extends Tensor>(t: T): T {
-    for (const s of this.#scopes) s.delete(t);
+    this.#scopes.remove(t);
     return t;
   }
 
@@ -403,7 +377,7 @@ export class Engine {
   }
 
   #release(t: Tensor, pool: BufferPool): void {
-    for (const s of this.#scopes) s.delete(t);
+    this.#scopes.remove(t);
     pool.release(t.buffer);
   }
 
