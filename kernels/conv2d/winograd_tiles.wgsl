@@ -89,19 +89,30 @@ fn put(o: u32, p0: u32, q0: u32, a: u32, b: u32, v: f32) {
   if (p0 + a < fp.P && q0 + b < fp.Q) { y[o + (p0 + a) * fp.Q + q0 + b] = v; }
 }
 
-// y = Aᵀ M A (+ bias) for output channel k of tiles t..t+3, M read as vec4 over t at
-// ξ·sXi + k·sK + t (sK a multiple of 4).
+// What output invocation i folds: output channel k, tiles t..t+3, their M at vec4 o + ξ·sXi/4
+// (M read as vec4 over t at ξ·sXi + k·sK + t, sK a multiple of 4), and the channel's bias.
+struct FoldSlot { k: u32, t: u32, o: u32, bk: f32 }
+
+fn foldSlot(i: u32) -> FoldSlot {
+  let t4 = fp.sK / 4u;
+  let t = (i % t4) * 4u;
+  let k = i / t4;
+  var bk = 0.0;
+  if (fp.hasBias == 1u) { bk = bias[k]; }
+  return FoldSlot(k, t, (k * fp.sK + t) / 4u, bk);
+}
+
+// y = Aᵀ M A (+ bias) for output channel k of tiles t..t+3.
 @compute @workgroup_size(WG)
 fn outputTiles(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = index(wid, nwg, lid);
-  let t4 = fp.sK / 4u;
-  if (i >= fp.K * t4) { return; }
-  let t = (i % t4) * 4u;
-  let k = i / t4;
-  let o = (k * fp.sK + t) / 4u;
+  if (i >= fp.K * (fp.sK / 4u)) { return; }
+  let f = foldSlot(i);
+  let k = f.k;
+  let t = f.t;
+  let o = f.o;
+  let bk = f.bk;
   let s = fp.sXi / 4u;
-  var bk = 0.0;
-  if (fp.hasBias == 1u) { bk = bias[k]; }
   // @generated output: mv_ξ = mres[o + ξ·s]; per tile q < T: Y = Aᵀ M A, put(…)
 }
 
@@ -111,14 +122,13 @@ fn outputTiles(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn outputTiles4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = index(wid, nwg, lid);
-  let t4 = fp.sK / 4u;
-  if (i >= fp.K * t4) { return; }
-  let t = (i % t4) * 4u;
-  let k = i / t4;
-  let o = (k * fp.sK + t) / 4u;
+  if (i >= fp.K * (fp.sK / 4u)) { return; }
+  let f = foldSlot(i);
+  let k = f.k;
+  let t = f.t;
+  let o = f.o;
+  let bk = f.bk;
   let s = fp.sXi / 4u;
-  var bk = 0.0;
-  if (fp.hasBias == 1u) { bk = bias[k]; }
   let q4 = fp.Q / 4u;
   // @generated output4: mv_ξ = mres[o + ξ·s]; per tile (m = 4) or pair of tiles (m = 2): Y = Aᵀ M A, rows to y4
 }

@@ -77,7 +77,7 @@ function gemmGrid(b: GemmBlock, N4: number, Mp: number, NXS: number): [number, n
 // four K-step-16 tile shapes.
 addCandidates((engine, _dir, g) => {
   if (!winogradApplies(g) || conv2dMode() === "direct") return [];
-  const gpu = engine.gpu.software ? [] : GPU_TILES.filter((t) => t.BK === 16 && !t.PF);
+  const gpu = engine.gpu.software ? [] : GPU_TILES.filter((t) => t.BK === 16);
   return (["winograd", "winograd4"] as const).flatMap((variant) => [
     { variant },
     ...gpu.map((tiles) => ({ variant, tiles })),
@@ -285,8 +285,14 @@ export function winogradBackwardWeight(
     };
     e.run(tiles, "gradTiles", { src: gy, dst: G, tp: tg }, grid((Kp * T) / 4, 64));
     // Split the reduction over tiles until there are enough invocations to fill the adapter.
-    const wgs = gemmGrid(gemmBlock(Cp / 4), Cp / 4, Kp, NX);
-    const base = gemmTiles ? (NX * Cp * Kp) / 16 : wgs[0] * wgs[1] * wgs[2] * 8; // invocations
+    let base: number; // invocations of the unsplit GEMM
+    if (gemmTiles) {
+      const t = tiledShape(gemmTiles);
+      base = (NX * Cp * Kp) / (t.TM * t.TN); // one TM × TN block an invocation
+    } else {
+      const wgs = gemmGrid(gemmBlock(Cp / 4), Cp / 4, Kp, NX);
+      base = wgs[0] * wgs[1] * wgs[2] * 8;
+    }
     const target = e.gpu.software ? 1024 : 65536;
     const S = Math.max(1, Math.min(Math.ceil(T / 64), Math.ceil(target / base), 64));
     const part = gemm(e, { a: G, b: V, NX }, T, Kp, Cp / 4, K, S, gemmTiles);

@@ -50,6 +50,16 @@ function constantsOf(m: 2 | 4): string[] {
   return [`const MT = ${m}u;`, `const ALPHA = ${a}u;`, `const NX = ${a * a}u;`];
 }
 
+/** The output fold's lines for tile t + q: its column tx, row ty and image n. */
+function tileAt(q: number): string[] {
+  return [
+    `  let tq = t + ${q}u;`,
+    `  let tx = tq % fp.TW;`,
+    `  let ty = (tq / fp.TW) % fp.TH;`,
+    `  let n = fp.n0 + tq / (fp.TW * fp.TH);`,
+  ];
+}
+
 /** kernels/conv2d/winograd_tiles.wgsl written out for F(m×m,3×3). */
 export function winogradTilesSource(m: 2 | 4): KernelSource {
   const name = `conv2d/winograd_tiles.wgsl[m=${m}]`;
@@ -89,12 +99,9 @@ export function winogradTilesSource(m: 2 | 4): KernelSource {
   const output: string[] = [];
   for (let x = 0; x < al * al; x++) output.push(`let mv${x} = mres[o + ${x}u * s];`);
   for (let q = 0; q < 4; q++) {
-    output.push(`if (t + ${q}u < fp.T) {`);
     output.push(
-      `  let tq = t + ${q}u;`,
-      `  let tx = tq % fp.TW;`,
-      `  let ty = (tq / fp.TW) % fp.TH;`,
-      `  let n = fp.n0 + tq / (fp.TW * fp.TH);`,
+      `if (t + ${q}u < fp.T) {`,
+      ...tileAt(q),
       `  let op = (n * fp.K + k) * fp.P * fp.Q;`,
     );
     const body = sandwich(AT, (a, b) => `mv${a * al + b}.${comp[q]}`, (i, j) => `y${i}_${j}`, "r");
@@ -128,12 +135,9 @@ function outputRows(m: 2 | 4): string[] {
   for (let x = 0; x < al * al; x++) lines.push(`let mv${x} = mres[o + ${x}u * s];`);
   const per = m === 4 ? 1 : 2; // tiles per stored row
   for (let q = 0; q < 4; q += per) {
-    lines.push(`if (t + ${q}u < fp.T) {`);
     lines.push(
-      `  let tq = t + ${q}u;`,
-      `  let tx = tq % fp.TW;`,
-      `  let ty = (tq / fp.TW) % fp.TH;`,
-      `  let n = fp.n0 + tq / (fp.TW * fp.TH);`,
+      `if (t + ${q}u < fp.T) {`,
+      ...tileAt(q),
       `  let row0 = ((n * fp.K + k) * fp.P * fp.Q + MT * ty * fp.Q + MT * tx) / 4u;`,
     );
     for (let u = 0; u < per; u++) {
