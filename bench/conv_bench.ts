@@ -1,4 +1,4 @@
-// Benchmark of every distinct conv2d shape of resnet18a and WRN-16-8 (RECIPES.md), per direction.
+// Benchmark of every distinct conv2d shape of resnet18a and WRN-16-8 (docs/recipes.md), per direction.
 // Every 3×3 stride-1 shape is timed with all three algorithms (direct, Winograd F(2×2) and
 // F(4×4)), side by side.
 // Standalone: deno run -A bench/conv_bench.ts --batch 8 [--quick] [--variant blocked|tiled|winograd|winograd4]

@@ -1,6 +1,6 @@
 // `--vs tfjs`: resnet18a's training step through TensorFlow.js's webgpu backend, for a speed-up.
 // TensorFlow.js is imported here only, dynamically, when the flag asks for it; never by the library.
-// How it runs in Deno (PEERS.md): the full tfjs package (tfjs-core alone has no gradients) plus
+// How it runs in Deno: the full tfjs package (tfjs-core alone has no gradients) plus
 // tfjs-backend-webgpu, `await tf.setBackend("webgpu")`, `await t.data()` (dataSync needs a canvas),
 // and no op with more than 8 storage inputs (tfjs never raises that limit: no tf.addN).
 
@@ -27,7 +27,7 @@ interface Net {
   forward: (x: TfTensor) => TfTensor;
 }
 
-/** resnet18a (RECIPES.md) in NHWC, tfjs's native layout, with torch.nn's default init bounds. */
+/** resnet18a (docs/recipes.md) in NHWC, tfjs's native layout, with torch.nn's default init bounds. */
 function resnet18a(tf: Tf): Net {
   const vars = new Map<string, TfTensor>();
   let seed = 1;

@@ -24,7 +24,7 @@ const TRAIN_FILES = FILES.slice(0, 5);
 const TEST_FILE = "test_batch.bin";
 const META_FILE = "batches.meta.txt";
 
-/** The data set in memory, as the seed's `cifar10[]` returns it. */
+/** The data set in memory, as the reference loader's `cifar10[]` returns it. */
 export interface Cifar10 {
   /** Training images, [n, 3, 32, 32] bytes (channel planes, rows, columns). */
   x: Uint8Array;

@@ -1,7 +1,7 @@
 // Matrix multiply C[M,N] = A[M,K] · B[K,N] (+ bias[N]) for aligned sizes: K and N multiples of 4,
 // all three row-major and read/written as vec4 (M is free). Two variants of one product:
 //   matmulRegister: RM×(4·RN4) outputs per invocation in registers, vec4 loads, no workgroup
-//                   memory (the fast form on Mesa's software adapters, PEERS.md);
+//                   memory (the fast form on Mesa's software adapters, docs/performance.md);
 //   matmulTiled:    64×64 tile per 16×16 workgroup, 4×4 per invocation, K staged 16 at a time
 //                   in workgroup memory (the fast form on real GPUs).
 // C is written (C = …), never accumulated.

@@ -9,7 +9,7 @@ export type BlockKind = "basic" | "bottleneck";
 export interface ResnetOptions {
   /** Channels of the stem and of layer1 (torchvision: 64); layers double it. */
   width?: number;
-  /** The stem (default "imagenet"; "cifar" is the seed's `alternate`). */
+  /** The stem (default "imagenet"; "cifar" is the reference's `alternate`). */
   stem?: ResnetStem;
 }
 
@@ -84,13 +84,13 @@ export function resblock(
   };
 }
 
-/** The two stems: torchvision's ImageNet stem, or the CIFAR one the seed calls "alternate". */
+/** The two stems: torchvision's ImageNet stem, or the CIFAR one the reference calls "alternate". */
 export type ResnetStem = "imagenet" | "cifar";
 
 /**
  * A ResNet: stem, four layers of blocks (layer1 stride 1, layers 2–4 stride 2 in their first
  * block, channels width·1, 2, 4, 8), adaptive average pool, flatten, linear to `classes`.
- * `stem: "cifar"` (the seed's `alternate`) is conv 3×3 stride 1 without max pool; the default
+ * `stem: "cifar"` (the reference's `alternate`) is conv 3×3 stride 1 without max pool; the default
  * `"imagenet"` is conv 7×7 stride 2 pad 3, then max pool 3/2/1.
  *
  * @example

@@ -1,4 +1,4 @@
-// Wide-ResNet specs (WRN-depth-width, pre-activation blocks with dropout), as RECIPES.md has them.
+// Wide-ResNet specs (WRN-depth-width, pre-activation blocks with dropout), as docs/recipes.md has them.
 import * as layers from "./layers.ts";
 import { type LayerSpec, type ModelSpec, type ResidualSpec } from "./spec.ts";
 

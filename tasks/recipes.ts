@@ -1,4 +1,4 @@
-// The two recipes of RECIPES.md, the one table the training tasks, the bench and the docs read.
+// The two recipes (docs/recipes.md spells them out), the one table the training tasks, the bench and the docs read.
 import { resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
 import type { ModelSpec } from "../models/spec.ts";
@@ -52,7 +52,7 @@ const SGD_SETTINGS: SgdSettings = {
   nesterov: true,
 };
 
-/** The recipes, as RECIPES.md gives them. */
+/** The recipes, as docs/recipes.md gives them. */
 export const RECIPES: Record<RecipeName, Recipe> = {
   res: {
     name: "res",

@@ -17,7 +17,7 @@ import { widenet } from "../models/widenet.ts";
 import { batchNormNames, formatSpec, parameterCount, paramInfos } from "../models/spec.ts";
 import { formatSummary, summary } from "../models/summary.ts";
 
-Deno.test("parameter counts match PyTorch (RECIPES.md and torchvision)", () => {
+Deno.test("parameter counts match PyTorch (docs/recipes.md and torchvision)", () => {
   assertEquals(parameterCount(resnet18a(10)), 11_173_962);
   assertEquals(parameterCount(resnet18(10)), 11_181_642);
   assertEquals(parameterCount(resnet34a(10)), 21_282_122);
@@ -110,7 +110,7 @@ Deno.test("blocks and the downsample rule", () => {
   assertThrows(() => resnet("basic", [2, 2, 2], 10, { stem: "cifar" }), RangeError, "4 positive");
 });
 
-Deno.test("output shapes and FLOPs per image match RECIPES.md", () => {
+Deno.test("output shapes and FLOPs per image match docs/recipes.md", () => {
   const r = summary(resnet18a(10), { input: [3, 32, 32] });
   assertEquals(r.output, [10]);
   assertEquals(r.params, 11_173_962);

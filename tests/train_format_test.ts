@@ -1,4 +1,4 @@
-// The trainer's pure parts: schedule, the seed's log line, the mistakes table, flags.
+// The trainer's pure parts: schedule, the published log line, the mistakes table, flags.
 import { CIFAR10_CLASSES } from "../data/cifar10.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { cosineLr } from "../engine/train/schedule.ts";
@@ -11,7 +11,7 @@ import {
 } from "../engine/train/format.ts";
 import { parseTrainFlags, usage } from "../tasks/train_flags.ts";
 
-Deno.test("cosine schedule over 60 epochs gives the seed's learning rates", () => {
+Deno.test("cosine schedule over 60 epochs gives the published learning rates", () => {
   const lrs = Array.from({ length: 60 }, (_, k) => cosineLr(k, 60).toFixed(6));
   assertEquals(lrs.slice(0, 7), [
     "0.080000",
@@ -23,7 +23,7 @@ Deno.test("cosine schedule over 60 epochs gives the seed's learning rates", () =
     "0.078042",
   ]);
   assertEquals(lrs.slice(57), ["0.000492", "0.000219", "0.000055"]);
-  // the wide recipe's 200 epochs (seed's log: epochs 1, 2, 100, 101, 200)
+  // the wide recipe's 200 epochs (the published log: epochs 1, 2, 100, 101, 200)
   assertEquals([0, 1, 99, 100, 199].map((k) => cosineLr(k, 200).toFixed(6)), [
     "0.080000",
     "0.079995",
@@ -34,7 +34,7 @@ Deno.test("cosine schedule over 60 epochs gives the seed's learning rates", () =
   assertThrows(() => cosineLr(60, 60), RangeError, "outside");
 });
 
-Deno.test("the epoch line has the seed's widths", () => {
+Deno.test("the epoch line has the published widths", () => {
   const time = new Date(2020, 4, 4, 19, 0, 52);
   assertEquals(
     epochLine({ epoch: 1, lr: 0.08, loss: 1.395746, testLoss: 1.0029, accuracy: 64.97, time }),

@@ -1,10 +1,10 @@
-// The seed's printed output: per-epoch lines, the mistakes table, per-class accuracy.
+// The published runs' printed output: per-epoch lines, the mistakes table, per-class accuracy.
 
 function fixed(v: number, width: number, decimals: number): string {
   return v.toFixed(decimals).padStart(width);
 }
 
-/** hh:mm:ss of a date, local time, as the seed prints it. */
+/** hh:mm:ss of a date, local time, as the published runs print it. */
 export function clock(d: Date): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((v) => String(v).padStart(2, "0")).join(
     ":",
@@ -23,7 +23,7 @@ export interface EpochFigures {
 }
 
 /**
- * The seed's line: epoch 4 wide; lr and loss 9 wide with 6 decimals; test loss 7 wide with 4;
+ * The published runs' epoch line: epoch 4 wide; lr and loss 9 wide with 6 decimals; test loss 7 wide with 4;
  * accuracy 6 wide with 2; each width counting the space after the label.
  * `   1. lr: 0.080000 loss: 1.395746 test: 1.0029 accuracy: 64.97% 19:00:52`
  */
@@ -59,7 +59,7 @@ export function topMistakes(
   return rows.slice(0, top);
 }
 
-/** The seed's table of the most frequent mistakes, with class names. */
+/** The published runs' table of the most frequent mistakes, with class names. */
 export function mistakesTable(
   confusion: ArrayLike<number>,
   names: readonly string[],

@@ -10,7 +10,7 @@ import { batchSeed } from "./epoch.ts";
 export { batchSeed };
 import type { BatchSource, Checkpointer, Trainable, TrainPosition } from "./interfaces.ts";
 
-/** Settings of {@linkcode train}; defaults are the recipes' (RECIPES.md). */
+/** Settings of {@linkcode train}; defaults are the recipes' (docs/recipes.md). */
 export interface TrainOptions {
   epochs: number;
   seed?: number;
@@ -149,7 +149,7 @@ async function recordEpoch(ctx: RunContext, result: EpochResult): Promise<void> 
 }
 
 /**
- * Trains `model` on `trainSet` and tests it on `testSet` every epoch, printing the seed's line.
+ * Trains `model` on `trainSet` and tests it on `testSet` every epoch, printing the published runs' epoch line.
  *
  * @example
  * ```ts
