@@ -1,7 +1,9 @@
 // The CIFAR-10 archive: a safe, atomic extraction that records its source (path, size, MD5).
 import { createHash } from "node:crypto";
 import { partialPath, removeStale, syncDir, writeFileAtomic } from "../engine/files.ts";
-import { gunzip, readTar } from "./tar.ts";
+import { checkGzipSignature, FILES, FOLDER, readCifarMembers } from "./cifar_files.ts";
+
+export { FILES, FOLDER };
 
 /** Where the official binary archive is published. */
 export const CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
@@ -9,18 +11,6 @@ export const CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar
 export const CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
 /** The file name of the archive. */
 export const ARCHIVE = "cifar-10-binary.tar.gz";
-/** The folder the archive unpacks to. */
-export const FOLDER = "cifar-10-batches-bin";
-/** The files a CIFAR-10 folder must hold. */
-export const FILES = [
-  "data_batch_1.bin",
-  "data_batch_2.bin",
-  "data_batch_3.bin",
-  "data_batch_4.bin",
-  "data_batch_5.bin",
-  "test_batch.bin",
-  "batches.meta.txt",
-] as const;
 /** The manifest an extraction writes into its folder: which archive it came from. */
 export const MANIFEST = ".source.json";
 const OLD_MARKER = ".extracted-from"; // earlier versions' marker: such a folder is ours too
@@ -112,45 +102,15 @@ async function filesIntact(dir: string, m: Manifest): Promise<boolean> {
   return true;
 }
 
-/** Classifies a member: the CIFAR file it provides, null to skip; throws for a hostile member. */
-function memberFile(name: string, type: string, archive: string): string | null {
-  const bad = (why: string) =>
-    new Error(`Cannot extract ${archive}: member "${name}" ${why}; refusing this archive`);
-  if (name.startsWith("/") || /^[A-Za-z]:[\\/]/.test(name)) throw bad("has an absolute path");
-  if (name.split(/[\\/]/).includes("..")) throw bad('has a ".." path component');
-  if (type === "1" || type === "2") throw bad(`is a ${type === "1" ? "hard" : "symbolic"} link`);
-  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.length !== 2 || parts[0] !== FOLDER) return null;
-  if (!(FILES as readonly string[]).includes(parts[1])) return null;
-  if (type !== "0" && type !== "7") throw bad(`is not a regular file (type "${type}")`);
-  return parts[1];
-}
-
 /** Unpacks the seven CIFAR files of `archive` and the manifest into the new folder `staging`. */
 async function unpack(archive: string, staging: string, source: Manifest): Promise<void> {
   await Deno.mkdir(staging);
   const file = await Deno.open(archive);
-  const got = new Set<string>();
-  try {
-    for await (const m of readTar(gunzip(file.readable))) {
-      const f = memberFile(m.name, m.type, archive);
-      if (f === null || got.has(f)) continue;
-      const bytes = await m.bytes();
-      await writeFileAtomic(join(staging, f), bytes);
-      source.files[f] = bytes.length;
-      got.add(f);
-    }
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith(`Cannot extract ${archive}`)) throw e;
-    throw new Error(
-      `Cannot extract ${archive}: the archive (${source.size.toLocaleString("en-US")} bytes) is ` +
-        `unreadable or corrupt (${(e as Error).message})`,
-    );
-  }
-  const lacking = FILES.filter((f) => !got.has(f));
-  if (lacking.length) {
-    throw new Error(`Cannot extract ${archive}: it lacks ${FOLDER}/${lacking.join(", ")}`);
-  }
+  // The stream closes the file when it ends or is cancelled.
+  await readCifarMembers(file.readable, archive, source.size, async (f, bytes) => {
+    await writeFileAtomic(join(staging, f), bytes);
+    source.files[f] = bytes.length;
+  });
   await writeFileAtomic(join(staging, MANIFEST), new TextEncoder().encode(JSON.stringify(source)));
 }
 
@@ -164,12 +124,7 @@ async function checkSignature(archive: string): Promise<void> {
   } finally {
     f.close();
   }
-  if (n !== 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
-    throw new Error(
-      `Cannot read CIFAR-10: ${archive} is neither a CIFAR-10 folder nor a .tar.gz archive ` +
-        `(it does not start with the gzip signature)`,
-    );
-  }
+  checkGzipSignature(head.subarray(0, n ?? 0), archive);
 }
 
 /**
