@@ -1,5 +1,5 @@
 // The CIFAR-10 archive: a safe, atomic extraction that records its source (path, size, MD5).
-import { createHash } from "node:crypto";
+import { Md5 } from "./md5.ts";
 import { partialPath, removeStale, syncDir, writeFileAtomic } from "../engine/files.ts";
 import { checkGzipSignature, FILES, FOLDER, readCifarMembers } from "./cifar_files.ts";
 
@@ -67,12 +67,12 @@ export async function missingFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Hex MD5 of a file (node:crypto; WebCrypto has no MD5). */
+/** Hex MD5 of a file. */
 export async function md5File(path: string): Promise<string> {
-  const h = createHash("md5");
+  const h = new Md5();
   const f = await Deno.open(path);
   for await (const chunk of f.readable) h.update(chunk);
-  return h.digest("hex");
+  return h.hex();
 }
 
 /** The manifest of an extracted folder; null when it has none or it is unreadable. */

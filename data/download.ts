@@ -1,5 +1,5 @@
 // Downloading the CIFAR-10 archive: progress, MD5 check, causes kept, nothing half-downloaded kept.
-import { createHash } from "node:crypto";
+import { Md5 } from "./md5.ts";
 import { removeStale, writeFileAtomic } from "../engine/files.ts";
 import { ARCHIVE, CIFAR10_MD5, join, md5File } from "./archive.ts";
 
@@ -120,7 +120,7 @@ export async function downloadArchive(url: string, options: DownloadOptions = {}
       throw fail(`the server answered HTTP ${res.status} ${res.statusText}`.trimEnd());
     }
     const total = Number(res.headers.get("content-length")) || 0;
-    const h = createHash("md5");
+    const h = new Md5();
     const bar = progress(name, total, options.terminal ?? Deno.stderr.isTerminal(), log);
     let got = 0;
     const body = res.body;
@@ -148,7 +148,7 @@ export async function downloadArchive(url: string, options: DownloadOptions = {}
     try {
       await writeFileAtomic(path, chunks(), {
         check: () => {
-          digest = h.digest("hex");
+          digest = h.hex();
           if (digest !== want) {
             throw new Error(`MD5 ${digest} does not match the expected ${want}`);
           }

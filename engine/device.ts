@@ -1,5 +1,6 @@
 // Adapter and device: the adapter's own limits, optional features, and loud errors.
 /// <reference types="@webgpu/types" />
+import { quietLavapipe } from "./host.ts";
 
 /** No WebGPU adapter could be found on this machine. */
 export class NoAdapterError extends Error {
@@ -57,15 +58,6 @@ const LIMIT_NAMES = [
   "maxComputeWorkgroupSizeX",
   "maxComputeWorkgroupSizeY",
 ] as const;
-
-/** Mesa's Vulkan driver warns on every start without XDG_RUNTIME_DIR; give it /tmp when unset. */
-function quietLavapipe(): void {
-  try {
-    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
-  } catch {
-    // no --allow-env: the warning is harmless
-  }
-}
 
 /** Requests an adapter and a device with the adapter's maximum buffer and binding sizes. */
 export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {

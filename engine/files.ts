@@ -173,3 +173,8 @@ export async function removeStale(dir: string): Promise<string[]> {
   }
   return removed;
 }
+
+/** Appends `text` to `path` (created when missing): the metrics file's one line per epoch. */
+export async function appendTextFile(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(path, text, { append: true });
+}

@@ -1,6 +1,7 @@
 // The training loop: epochs of SGD steps (one submission each), a test pass, checkpoints.
 import type { Engine } from "../engine.ts";
 import { SGD } from "../optim.ts";
+import { appendTextFile } from "../files.ts";
 import { cosineLr } from "./schedule.ts";
 import { EpochMetrics } from "./metrics.ts";
 import { PlannedSteps } from "./planned_steps.ts";
@@ -138,7 +139,7 @@ async function recordEpoch(ctx: RunContext, result: EpochResult): Promise<void> 
   if (o.metrics) {
     const { confusion: _c, ...rest } = result;
     try {
-      await Deno.writeTextFile(o.metrics, JSON.stringify(rest) + "\n", { append: true });
+      await appendTextFile(o.metrics, JSON.stringify(rest) + "\n");
     } catch (e) {
       (o.warn ?? console.error)(
         `warning: cannot append to --metrics ${o.metrics}: ${(e as Error).message}`,

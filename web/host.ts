@@ -1,0 +1,9 @@
+// The browser's engine/host.ts: a page has no environment variables and no Mesa to quieten.
+
+/** Always undefined in a browser. */
+export function env(_name: string): string | undefined {
+  return undefined;
+}
+
+/** Nothing to do in a browser. */
+export function quietLavapipe(): void {}
