@@ -1,6 +1,7 @@
 // CIFAR-10 on the GPU: images as bytes, an epoch order uploaded once, one kernel per batch.
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import type { Batch } from "../engine/train/interfaces.ts";
 import { grid } from "../engine/grid.ts";
 import { epochKey, epochOrder } from "./random.ts";
 import type { ImageSet, MeanStd } from "./transforms.ts";
@@ -26,9 +27,8 @@ export interface GpuCifarOptions {
 }
 
 /** One batch: standardized images f32 [size, 3, 32, 32] and labels u32 [size] (caller owns them). */
-export interface Batch {
-  x: Tensor;
-  y: Tensor;
+export interface GpuBatch extends Batch {
+  /** Images in the batch. */
   size: number;
 }
 
@@ -45,14 +45,17 @@ export interface Batch {
  * ```
  */
 export class GpuCifar {
+  /** The engine the split lives on. */
   readonly engine: Engine;
   /** Images stored. */
   readonly n: number;
   /** Positions an epoch visits: n, or 2n with `mirror`. */
   readonly length: number;
+  /** Images a batch holds (the last batch of an epoch may hold fewer). */
   readonly batchSize: number;
   /** Batches an epoch has (the last one partial when batchSize does not divide length). */
   readonly batches: number;
+  /** Whether batches are randomly cropped (pad 4) and flipped. */
   readonly augment: boolean;
   #parts: Tensor[];
   #buffers: GPUBuffer[];
@@ -163,7 +166,7 @@ export class GpuCifar {
    * A function is a per-step index (a planned step calls it at every replay; every batch it
    * names must have the first one's size).
    */
-  batch(i: number | (() => number)): Batch {
+  batch(i: number | (() => number)): GpuBatch {
     const index = typeof i === "function" ? i : () => i;
     const size = this.batchLength(index());
     const e = this.engine;

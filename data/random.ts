@@ -32,8 +32,11 @@ export function epochOrder(n: number, seed: number, epoch: number, shuffle = tru
 
 /** One image's augmentation: crop origin (cy, cx) in the 40×40 padded image (0–8) and a flip. */
 export interface Draw {
+  /** Vertical offset of the 32×32 window in the 40×40 padded image (0–8). */
   cy: number;
+  /** Horizontal offset of the window (0–8). */
   cx: number;
+  /** Whether the window is mirrored left to right. */
   flip: boolean;
 }
 

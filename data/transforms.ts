@@ -11,7 +11,9 @@ export const PAD = 4;
 
 /** Per-channel statistics in pixel units (0–255). */
 export interface MeanStd {
+  /** Per-channel mean in pixel units (0–255), R G B. */
   mean: [number, number, number];
+  /** Per-channel standard deviation in pixel units, R G B. */
   std: [number, number, number];
 }
 
@@ -78,7 +80,11 @@ export function flip<T extends Uint8Array | Float32Array>(images: T, n: number):
  * One image cropped and flipped: zero-pad 4 on each side, take the 32×32 window at (cy, cx) of
  * the 40×40 padded image, then mirror it if `flip`. `image` is 3,072 bytes; returns 3,072 bytes.
  */
-export function cropFlip(image: Uint8Array, draw: Draw, out = new Uint8Array(IMAGE)): Uint8Array {
+export function cropFlip(
+  image: Uint8Array,
+  draw: Draw,
+  out: Uint8Array = new Uint8Array(IMAGE),
+): Uint8Array {
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < H; oy++) {
       const sy = oy + draw.cy - PAD;

@@ -21,6 +21,7 @@ export class BufferPool {
   #peak = 0;
   #allocated = 0;
 
+  /** A pool that allocates from `device`. */
   constructor(device: GPUDevice) {
     this.#device = device;
   }

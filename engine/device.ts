@@ -4,6 +4,7 @@ import { quietLavapipe } from "./host.ts";
 
 /** No WebGPU adapter could be found on this machine. */
 export class NoAdapterError extends Error {
+  /** `detail` says what was tried. */
   constructor(detail = "") {
     super(
       "No WebGPU adapter found" + (detail ? ` (${detail})` : "") +
@@ -16,6 +17,7 @@ export class NoAdapterError extends Error {
 
 /** The GPU device was lost or reported an error; the work since the last sync is invalid. */
 export class DeviceError extends Error {
+  /** `message` says what the device reported. */
   constructor(message: string) {
     super(message);
     this.name = "DeviceError";
@@ -24,17 +26,21 @@ export class DeviceError extends Error {
 
 /** What the engine knows about the device it runs on. */
 export interface Gpu {
+  /** The device the engine dispatches on. */
   device: GPUDevice;
   /** Adapter name as the driver reports it, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
   name: string;
   /** True for software (CPU) adapters such as lavapipe and llvmpipe. */
   software: boolean;
+  /** Whether the adapter offers `shader-f16` (detected; not used yet). */
   f16: boolean;
+  /** Whether the adapter offers `timestamp-query` (the profiler and GPU timing need it). */
   timestamps: boolean;
   /** What the adapter says of itself (vendor, architecture, device, description). */
   info: { vendor: string; architecture: string; device: string; description: string };
   /** Every feature the adapter offers (the device enables only those the engine uses). */
   features: string[];
+  /** The limits the device was created with (the adapter's own maxima where the engine asks for them). */
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;
@@ -46,6 +52,7 @@ export interface Gpu {
 
 /** Options for {@linkcode createGpu}. */
 export interface GpuOptions {
+  /** Passed to `requestAdapter`. */
   powerPreference?: GPUPowerPreference;
 }
 

@@ -30,10 +30,15 @@ export type Workgroups = number | readonly number[];
  * ```
  */
 export class Engine {
+  /** The adapter and device the engine runs on. */
   readonly gpu: Gpu;
+  /** The WebGPU device (`gpu.device`). */
   readonly device: GPUDevice;
+  /** The buffer pool tensors are allocated from (bytes in use and peak). */
   readonly pool: BufferPool;
+  /** Compiled pipelines, cached by kernel, entry point and override constants. */
   readonly kernels: KernelCache;
+  /** The autograd tape: ops push their backward here; `tape.backward(loss)` runs it. */
   readonly tape: Tape;
   /** When false, ops record nothing on the tape (eval and optimizer updates). */
   gradEnabled = true;
@@ -52,6 +57,7 @@ export class Engine {
   #sink: DispatchSink | null = null;
   #passWrites: ((label: string) => GPUComputePassTimestampWrites) | null = null;
 
+  /** Wraps an opened device; use {@linkcode Engine.create} instead. */
   constructor(gpu: Gpu) {
     this.gpu = gpu;
     this.device = gpu.device;

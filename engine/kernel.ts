@@ -4,7 +4,9 @@ import { WgslReflect } from "wgsl_reflect";
 
 /** A WGSL source file with a name used in errors (usually the file name). */
 export interface KernelSource {
+  /** File name, for error messages and cache keys. */
   name: string;
+  /** The WGSL source. */
   code: string;
 }
 
@@ -28,17 +30,24 @@ export function fillTemplate(
 }
 
 /** A uniform struct member as reflected from WGSL. */
-interface Member {
+export interface Member {
+  /** Member name in the WGSL struct. */
   name: string;
+  /** Byte offset in the struct. */
   offset: number;
+  /** Scalar type of the member. */
   type: "f32" | "u32" | "i32";
 }
 
 /** One binding an entry point uses. */
 export interface Binding {
+  /** Binding name in the WGSL source. */
   name: string;
+  /** `@group` index. */
   group: number;
+  /** `@binding` index. */
   binding: number;
+  /** Storage buffer or uniform struct. */
   kind: "storage" | "uniform";
   /** Element type of a storage array: "f32", "u32", "i32", "vec4<f32>", …; "" for uniforms. */
   element: string;
@@ -46,14 +55,19 @@ export interface Binding {
   access?: string;
   /** Bytes per array element (storage) or of the whole struct (uniform). */
   bytes: number;
+  /** Members of a uniform struct (empty for storage). */
   members: Member[];
 }
 
 /** A compiled entry point: its pipeline and the bindings it expects, by name. */
 export interface CompiledKernel {
+  /** Kernel file and entry point, for error messages. */
   label: string;
+  /** The compiled pipeline. */
   pipeline: GPUComputePipeline;
+  /** Bindings by name. */
   bindings: Map<string, Binding>;
+  /** A unique id, used in bind-group cache keys. */
   id: number;
 }
 
@@ -141,6 +155,7 @@ export class KernelCache {
   #cache = new Map<string, CompiledKernel>();
   #modules = new Map<string, GPUShaderModule>();
 
+  /** A cache that compiles on `device`. */
   constructor(device: GPUDevice) {
     this.#device = device;
   }

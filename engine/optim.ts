@@ -8,26 +8,38 @@ const SRC = { name: "sgd.wgsl", code };
 
 /** Hyper-parameters of {@linkcode SGD}, named as in PyTorch. */
 export interface SgdOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor (default 0). */
   momentum?: number;
+  /** Dampening of the momentum (default 0). */
   dampening?: number;
+  /** L2 weight decay added to the gradient (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
 }
 
 /** Stochastic gradient descent over every parameter of a {@linkcode ParamStore}, in place. */
 export class SGD {
+  /** The parameters it updates. */
   readonly store: ParamStore;
+  /** Learning rate, read at every step (and every replay of a planned step). */
   lr: number;
+  /** Momentum factor. */
   readonly momentum: number;
+  /** Dampening of the momentum. */
   readonly dampening: number;
+  /** L2 weight decay. */
   readonly weightDecay: number;
+  /** Whether the update is Nesterov's. */
   readonly nesterov: boolean;
   /** The momentum buffer, same flat layout as the weights. */
   readonly momentumBuffer: Tensor;
   /** Steps taken so far (0 means the momentum buffer is not yet initialised). */
   steps = 0;
 
+  /** SGD over every parameter of `store`, as `torch.optim.SGD` computes it. */
   constructor(store: ParamStore, options: SgdOptions) {
     const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
     if (!(lr >= 0)) throw new RangeError(`SGD: invalid learning rate ${lr}`);

@@ -4,7 +4,9 @@ import { shapeSize, type Tensor } from "./tensor.ts";
 
 /** One parameter or buffer to allocate: its name, shape, initial values and whether it trains. */
 export interface ParamSpec {
+  /** Parameter name (e.g. "layer1.0.conv1.weight"). */
   name: string;
+  /** Its shape. */
   shape: readonly number[];
   /** Initial values (length = product of shape) or one value for every element. */
   init: Float32Array | number;
@@ -30,6 +32,7 @@ function layout(specs: readonly ParamSpec[]): { offsets: number[]; total: number
  * Non-trainable buffers (running statistics) live in a third flat buffer.
  */
 export class ParamStore {
+  /** The engine the buffers live on. */
   readonly engine: Engine;
   /** Flat trainable weights (padding between views is zero). */
   readonly weights: Tensor;
@@ -43,6 +46,7 @@ export class ParamStore {
   readonly buffers: Tensor[] = [];
   #byName = new Map<string, Tensor>();
 
+  /** Allocates every parameter of `specs` in one flat buffer. */
   constructor(engine: Engine, specs: readonly ParamSpec[]) {
     this.engine = engine;
     const seen = new Set<string>();
@@ -89,6 +93,7 @@ export class ParamStore {
     return t;
   }
 
+  /** Whether a parameter or buffer of that name exists. */
   has(name: string): boolean {
     return this.#byName.has(name);
   }

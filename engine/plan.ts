@@ -32,8 +32,8 @@ interface Command {
 
 /** A pool that notes, per buffer, at which command index it was handed out and given back. */
 class RecordingPool extends BufferPool {
-  readonly acquired = new Map<GPUBuffer, number[]>();
-  readonly released = new Map<GPUBuffer, number[]>();
+  readonly acquired: Map<GPUBuffer, number[]> = new Map();
+  readonly released: Map<GPUBuffer, number[]> = new Map();
   #at: () => number;
 
   constructor(device: GPUDevice, at: () => number) {

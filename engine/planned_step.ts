@@ -29,6 +29,7 @@ function describe(t: Tensor): string {
  * index), evaluated at every replay after the host work ops registered with `engine.onReplay`.
  */
 export class PlannedStep<I extends Record<string, Tensor>, T> {
+  /** The engine the plan records on. */
   readonly engine: Engine;
   /** The plan's own input tensors (write into them, or pass tensors to replay). */
   readonly inputs: I;
@@ -40,6 +41,7 @@ export class PlannedStep<I extends Record<string, Tensor>, T> {
   #pending = -1;
   #disposed = false;
 
+  /** Built by {@linkcode planStep}; not called directly. */
   constructor(engine: Engine, rec: StepRecording, inputs: I, outputs: T) {
     this.engine = engine;
     this.#rec = rec;

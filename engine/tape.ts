@@ -8,8 +8,11 @@ import type { Tensor } from "./tensor.ts";
 
 /** One recorded op. */
 export interface TapeEntry {
+  /** The op's inputs, in the order `backward` returns their gradients. */
   inputs: readonly Tensor[];
+  /** The op's output. */
   output: Tensor;
+  /** Gradients of the inputs given the output's gradient (null: no gradient). */
   backward: (gy: Tensor) => readonly (Tensor | null)[];
 }
 
@@ -18,14 +21,17 @@ export class Tape {
   #engine: Engine;
   #entries: TapeEntry[] = [];
 
+  /** A tape recording for `engine`. */
   constructor(engine: Engine) {
     this.#engine = engine;
   }
 
+  /** Ops recorded and not yet consumed by backward(). */
   get length(): number {
     return this.#entries.length;
   }
 
+  /** Records one op (called by ops, not by users). */
   push(entry: TapeEntry): void {
     this.#entries.push(entry);
   }

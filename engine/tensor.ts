@@ -23,12 +23,17 @@ export function shapeSize(shape: readonly number[]): number {
 
 /** A tensor on the GPU. Create it through an {@linkcode Engine}; free it with `dispose()`. */
 export class Tensor {
+  /** The engine that made it. */
   readonly engine: Engine;
+  /** The GPU buffer holding its elements. */
   readonly buffer: GPUBuffer;
   /** Byte offset of element 0 in `buffer` (non-zero for views such as parameters in a flat buffer). */
   readonly offset: number;
+  /** Its shape. */
   readonly shape: readonly number[];
+  /** Its element type. */
   readonly dtype: DType;
+  /** Number of elements (the product of the shape). */
   readonly size: number;
   /** Whether backward() computes a gradient for this tensor. */
   requiresGrad = false;
@@ -39,6 +44,7 @@ export class Tensor {
   #release: ((t: Tensor) => void) | null;
   #disposed = false;
 
+  /** Wraps a buffer; use `engine.upload`, `engine.tensor` or an op instead. */
   constructor(
     engine: Engine,
     buffer: GPUBuffer,
@@ -60,6 +66,7 @@ export class Tensor {
     return Math.ceil((this.size * dtypeBytes(this.dtype)) / 4) * 4;
   }
 
+  /** Whether `dispose()` has been called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -76,6 +83,7 @@ export class Tensor {
     return this.engine.read(this);
   }
 
+  /** Shape, dtype and name, for messages. */
   toString(): string {
     return `Tensor(${this.name ? this.name + ", " : ""}[${this.shape.join(", ")}], ${this.dtype})`;
   }

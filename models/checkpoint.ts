@@ -29,7 +29,9 @@ const MOMENTUM = "optimizer.momentum";
 
 /** Per-channel statistics in pixel units (0–255), as data/transforms.ts's `meanStd` gives them. */
 export interface DataStats {
+  /** Per-channel mean of the training images, in pixel units. */
   mean: [number, number, number];
+  /** Per-channel standard deviation, in pixel units. */
   std: [number, number, number];
 }
 
@@ -51,7 +53,9 @@ export interface LoadOptions {
 
 /** What {@linkcode openCheckpoint} returns: the rebuilt module and what the file says of itself. */
 export interface OpenedCheckpoint {
+  /** The model, rebuilt from the file's spec and weights. */
   module: Module;
+  /** The file's metadata (format, model, spec, settings, …). */
   metadata: Record<string, string>;
   /** The data statistics, when the checkpoint has them (every one the trainer writes). */
   stats: DataStats | null;
@@ -91,8 +95,11 @@ export async function stateDict(
 
 /** Training state added to a checkpoint: the optimizer, where training stands, its settings. */
 export interface TrainingState {
+  /** The optimizer, whose momentum buffer is saved. */
   optimizer: SGD;
+  /** Where training stands. */
   position: TrainPosition;
+  /** The run's settings (recipe, epochs, batch, seed, …), compared on resume. */
   settings: Record<string, unknown>;
 }
 

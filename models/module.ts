@@ -70,7 +70,9 @@ interface Run {
  * and BN + residual + ReLU. `engine.tape.backward(loss)` then fills every parameter's `.grad`.
  */
 export class Module {
+  /** The engine the parameters live on. */
   readonly engine: Engine;
+  /** The spec the module was built from. */
   readonly spec: LayerSpec;
   /** Parameters (trainable, with `.grad`) and running statistics. */
   readonly params: ParamStore;
@@ -80,6 +82,7 @@ export class Module {
   #seed: number;
   #calls = 0;
 
+  /** Allocates `spec`'s parameters; prefer {@linkcode module}. */
   constructor(engine: Engine, spec: LayerSpec, options: ModuleOptions = {}) {
     this.engine = engine;
     this.spec = spec;

@@ -20,21 +20,29 @@ export type SafetensorsData =
 
 /** One tensor: dtype, shape (row-major) and its elements. */
 export interface SafeTensor {
+  /** Element type. */
   dtype: SafetensorsDType;
+  /** Shape. */
   shape: number[];
+  /** Elements, as a typed array of the dtype. */
   data: SafetensorsData;
 }
 
 /** A tensor to encode: `data` may also be plain numbers (I64 accepts safe integers or bigints). */
 export interface SafeTensorInput {
+  /** Element type. */
   dtype: SafetensorsDType;
+  /** Shape. */
   shape: readonly number[];
+  /** Elements (converted to the dtype when written). */
   data: SafetensorsData | ArrayLike<number> | ArrayLike<bigint>;
 }
 
 /** What a file holds: tensors in file order and the `__metadata__` string map. */
 export interface Safetensors {
+  /** Tensors by name. */
   tensors: Map<string, SafeTensor>;
+  /** The file's `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 

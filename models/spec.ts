@@ -7,82 +7,121 @@
 
 /** conv 2-D, weight [out, in, kernel, kernel], optional bias [out]. */
 export interface Conv2dSpec {
+  /** Discriminant of the layer kind. */
   kind: "conv2d";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Input channels (features for linear). */
   in: number;
+  /** Output channels (features for linear). */
   out: number;
+  /** Window side. */
   kernel: number;
+  /** Stride. */
   stride: number;
+  /** Zero padding on each side. */
   padding: number;
+  /** Whether the layer has a bias. */
   bias: boolean;
 }
 
 /** Batch norm over channels: weight, bias, running_mean, running_var [channels]. */
 export interface BatchNorm2dSpec {
+  /** Discriminant of the layer kind. */
   kind: "batchnorm2d";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Channels normalized. */
   channels: number;
+  /** Added to the variance (1e-5). */
   eps: number;
+  /** Running-statistics momentum (0.1, PyTorch's convention). */
   momentum: number;
 }
 
 /** max(x, 0). */
 export interface ReluSpec {
+  /** Discriminant of the layer kind. */
   kind: "relu";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
 }
 
 /** Max pooling (PyTorch floor mode, padding with −∞). */
 export interface MaxPool2dSpec {
+  /** Discriminant of the layer kind. */
   kind: "maxpool2d";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Window side. */
   kernel: number;
+  /** Stride. */
   stride: number;
+  /** Zero padding on each side. */
   padding: number;
 }
 
 /** Average pooling with stride = kernel, no padding. */
 export interface AvgPool2dSpec {
+  /** Discriminant of the layer kind. */
   kind: "avgpool2d";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Window side. */
   kernel: number;
 }
 
 /** Adaptive average pooling to 1×1 (the only output size the engine has). */
 export interface AdaptiveAvgPool2dSpec {
+  /** Discriminant of the layer kind. */
   kind: "adaptavg2d";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Output size (1×1). */
   size: [1, 1];
 }
 
 /** [N, C, H, W] → [N, C·H·W]. */
 export interface FlattenSpec {
+  /** Discriminant of the layer kind. */
   kind: "flatten";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
 }
 
 /** y = x·Wᵀ + b, weight [out, in], bias [out]. */
 export interface LinearSpec {
+  /** Discriminant of the layer kind. */
   kind: "linear";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Input channels (features for linear). */
   in: number;
+  /** Output channels (features for linear). */
   out: number;
+  /** Whether the layer has a bias. */
   bias: boolean;
 }
 
 /** Dropout with probability p (scale 1/(1−p) in training, identity in evaluation). */
 export interface DropoutSpec {
+  /** Discriminant of the layer kind. */
   kind: "dropout";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
+  /** Probability of zeroing an element. */
   p: number;
 }
 
 /** Layers applied in order. An empty name adds nothing to parameter names. */
 export interface SequentialSpec {
+  /** Discriminant of the layer kind. */
   kind: "sequential";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
   /** What the group is, for printing ("resnet18a", "basic", "downsample"). */
   label: string;
+  /** Children, applied in order. */
   layers: LayerSpec[];
 }
 
@@ -91,13 +130,19 @@ export interface SequentialSpec {
  * then ReLU when `relu`. Body and pre layers are named directly under the block's name.
  */
 export interface ResidualSpec {
+  /** Discriminant of the layer kind. */
   kind: "residual";
+  /** The layer's name: its parameters' prefix ("conv1", "layer1.0"). */
   name: string;
   /** "basic", "bottleneck" or "wide". */
   label: string;
+  /** Applied to the input before both branches (pre-activation blocks). */
   pre: LayerSpec[];
+  /** The residual branch. */
   body: LayerSpec[];
+  /** The shortcut branch; null is the identity. */
   shortcut: LayerSpec | null;
+  /** Whether a ReLU follows the sum. */
   relu: boolean;
 }
 

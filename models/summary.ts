@@ -7,11 +7,15 @@ export interface SummaryRow {
   name: string;
   /** Depth in the tree (root children: 1). */
   level: number;
+  /** Layer kind. */
   kind: LayerSpec["kind"];
+  /** One-line description ("conv 3×3 64→64"). */
   description: string;
   /** Per-image input shape of the layer. */
   input: number[];
+  /** Per-image output shape. */
   output: number[];
+  /** Parameters of the layer (groups: of all their layers). */
   params: number;
   /** Forward FLOPs per image: 2 × multiply-adds of convolutions and linear layers. */
   flops: number;
@@ -19,14 +23,19 @@ export interface SummaryRow {
 
 /** What {@linkcode summary} returns: totals and one row per layer. */
 export interface Summary {
+  /** Model name. */
   model: string;
+  /** Per-image input shape. */
   input: number[];
+  /** Per-image output shape. */
   output: number[];
+  /** Parameters in all. */
   params: number;
   /** Forward FLOPs per image (2 × multiply-adds, convolutions and linear layers). */
   flops: number;
   /** Elements of every layer output per image (a rough activation-memory figure). */
   activations: number;
+  /** One row per layer and group, in order. */
   rows: SummaryRow[];
 }
 

@@ -18,21 +18,29 @@ export interface ModelKnobs {
 
 /** SGD as the recipes set it (PyTorch's names). */
 export interface SgdSettings {
+  /** Learning rate of the first epoch. */
   baseLr: number;
+  /** Momentum factor. */
   momentum: number;
+  /** L2 weight decay. */
   weightDecay: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
 }
 
 /** Everything that distinguishes a recipe. */
 export interface Recipe extends ModelKnobs {
+  /** The recipe's name. */
   name: RecipeName;
   /** The model's name at the default knobs (bench rows). */
   model: string;
+  /** One sentence for `--help`. */
   description: string;
+  /** Epochs of a full run. */
   epochs: number;
   /** Training batch; test batches are `testBatch`. */
   batch: number;
+  /** Test batch. */
   testBatch: number;
   /** Random crop (pad 4) + flip per batch. */
   augment: boolean;
@@ -40,6 +48,7 @@ export interface Recipe extends ModelKnobs {
   mirror: boolean;
   /** Label smoothing of the loss. */
   smoothing: number;
+  /** SGD settings. */
   sgd: SgdSettings;
   /** Builds the model spec for the given knobs (10 classes). */
   spec(knobs?: Partial<ModelKnobs>): ModelSpec;

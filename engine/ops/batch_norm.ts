@@ -40,9 +40,13 @@ export function batchNormPlan(shape: readonly number[], software: boolean): Batc
 
 /** Parameters and running statistics of one batch-norm layer (all [C]). */
 export interface BatchNormState {
+  /** γ [C]. */
   weight: Tensor;
+  /** β [C]. */
   bias: Tensor;
+  /** Running mean [C], updated in training. */
   runningMean: Tensor;
+  /** Running variance [C] (unbiased), updated in training. */
   runningVar: Tensor;
 }
 

@@ -7,8 +7,11 @@ const SRC = { name: "pool.wgsl", code };
 
 /** Options of {@linkcode maxPool2d} (PyTorch's defaults of the ImageNet ResNet stem). */
 export interface MaxPoolOptions {
+  /** Window side (default 3). */
   kernel?: number;
+  /** Stride (default 2). */
   stride?: number;
+  /** Zero padding on each side (default 1, at most half the window; padded positions never win). */
   padding?: number;
 }
 

@@ -5,7 +5,9 @@ import type { SGD } from "../optim.ts";
 
 /** One batch: inputs x [N, C, H, W] f32 and labels y [N] u32. */
 export interface Batch {
+  /** Images [N, C, H, W] f32. */
   x: Tensor;
+  /** Labels [N] u32. */
   y: Tensor;
 }
 
@@ -13,6 +15,7 @@ export interface Batch {
 export interface BatchSource {
   /** Images per epoch. */
   readonly length: number;
+  /** Images a batch holds (the last batch may hold fewer). */
   readonly batchSize: number;
   /** Batches per epoch (the last may be partial). */
   readonly batches: number;
@@ -29,6 +32,7 @@ export interface BatchSource {
 
 /** A model the trainer can run (models/'s `Module` is one). */
 export interface Trainable {
+  /** Its parameters, which the optimizer updates. */
   readonly params: ParamStore;
   /** Number of classes of the logits. */
   readonly classes: number;

@@ -13,13 +13,19 @@ import type { BatchSource, Checkpointer, Trainable, TrainPosition } from "./inte
 
 /** Settings of {@linkcode train}; defaults are the recipes' (docs/recipes.md). */
 export interface TrainOptions {
+  /** Epochs to train; the cosine schedule spans them. */
   epochs: number;
+  /** Seed of data order, augmentation and dropout (default 0). */
   seed?: number;
   /** Label smoothing of the loss (train and test), default 0. */
   smoothing?: number;
+  /** Learning rate of the first epoch (default 0.08). */
   baseLr?: number;
+  /** SGD momentum (default 0.9). */
   momentum?: number;
+  /** L2 weight decay (default 5e-4). */
   weightDecay?: number;
+  /** Nesterov momentum (default true). */
   nesterov?: boolean;
   /** Writes and reads checkpoints (needed by `checkpoint` and `resume`). */
   checkpointer?: Checkpointer;
@@ -43,18 +49,27 @@ export interface TrainOptions {
 
 /** One epoch's results. */
 export interface EpochResult {
+  /** Epoch number, from 1. */
   epoch: number;
+  /** Learning rate of the epoch. */
   lr: number;
+  /** Mean training loss. */
   loss: number;
+  /** Mean test loss. */
   testLoss: number;
+  /** Test accuracy, in percent. */
   accuracy: number;
+  /** Seconds the epoch took (training and test). */
   seconds: number;
+  /** Training images a second. */
   imagesPerSecond: number;
+  /** 10×10 confusion counts of the test pass, row = true class. */
   confusion: Uint32Array;
 }
 
 /** The loss became NaN or infinite; the last good checkpoint is kept. */
 export class TrainingDivergedError extends Error {
+  /** `message` names the epoch and batch. */
   constructor(message: string) {
     super(message);
     this.name = "TrainingDivergedError";
@@ -63,7 +78,9 @@ export class TrainingDivergedError extends Error {
 
 /** What {@linkcode train} returns. */
 export interface TrainResult {
+  /** Every epoch's figures, resumed epochs included. */
   epochs: EpochResult[];
+  /** Seconds the whole run took. */
   seconds: number;
   /** True when stopped by `interrupted()` (a checkpoint was written if one was configured). */
   interrupted: boolean;

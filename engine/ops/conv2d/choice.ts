@@ -14,7 +14,9 @@ export type Conv2dMode = "direct" | "winograd" | "auto";
 export type Conv2dDirection = "forward" | "backwardInput" | "backwardWeight";
 /** A variant and optional tile overrides (WGSL override constants). */
 export interface Conv2dConfig {
+  /** The kernel family. */
   variant: Conv2dVariant;
+  /** Override constants of the tiled kernels (tile sides, K-step, outputs an invocation). */
   tiles?: Record<string, number>;
 }
 

@@ -15,16 +15,22 @@ import { conv2dGeometry } from "./geometry.ts";
 
 /** One convolution to tune: input and weight shapes and the geometry. */
 export interface TuneShape {
+  /** Input shape [N, C, H, W]. */
   x: readonly number[];
+  /** Weight shape [K, C, R, S]. */
   w: readonly number[];
+  /** Stride (default 1). */
   stride?: number;
+  /** Zero padding (default 0). */
   padding?: number;
 }
 
 /** Options of {@linkcode tuneConv2d}. */
 export interface TuneOptions {
   /** Configs to try (default: blocked with two tile shapes, and tiled). */
+  /** The configurations to time (default: `TUNE_CANDIDATES`). */
   candidates?: Conv2dConfig[];
+  /** The directions to time (default: all three). */
   directions?: Conv2dDirection[];
   /** Timed runs per candidate after one warm-up (median taken); default 3. */
   runs?: number;
@@ -32,9 +38,13 @@ export interface TuneOptions {
 
 /** The outcome for one (shape, direction): every candidate's median ms and the winner. */
 export interface TuneResult {
+  /** The shape and direction key the choice is stored under. */
   key: string;
+  /** The direction timed. */
   direction: Conv2dDirection;
+  /** The fastest configuration. */
   best: Conv2dConfig;
+  /** Every configuration's time, in ms. */
   ms: { config: Conv2dConfig; ms: number }[];
 }
 
