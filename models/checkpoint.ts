@@ -14,6 +14,7 @@ import {
 } from "./safetensors.ts";
 import { type LayerSpec, modelTitle } from "./spec.ts";
 import { readCheckpointFile, writeCheckpointFile } from "./checkpoint_file.ts";
+import type { CheckpointStore } from "./checkpoint_store.ts";
 
 /** Version written in every checkpoint's metadata (`format`). */
 export const CHECKPOINT_FORMAT = "resnet-webgpu-checkpoint/2";
@@ -290,7 +291,11 @@ export interface CheckpointerOptions {
   stats?: DataStats;
   /** The run's settings; a resumed checkpoint must carry the same, or is refused naming them. */
   settings?: Record<string, unknown>;
+  /** Where checkpoints are written and read by name (default: files, written atomically). */
+  store?: CheckpointStore;
 }
+
+const FILES: CheckpointStore = { read: readCheckpointFile, write: writeCheckpointFile };
 
 /** The differences between two settings objects, as `key: theirs → ours` phrases. */
 export function settingsDiff(
@@ -309,14 +314,18 @@ export function settingsDiff(
  */
 export function moduleCheckpointer(m: Module, options: CheckpointerOptions = {}): Checkpointer {
   const settings = options.settings ?? {};
+  const store = options.store ?? FILES;
   return {
-    save: (path, optimizer, position) =>
-      saveCheckpoint(m, path, {
-        stats: options.stats,
-        training: { optimizer, position, settings },
-      }),
+    save: async (path, optimizer, position) =>
+      store.write(
+        path,
+        await encodeCheckpoint(m, {
+          stats: options.stats,
+          training: { optimizer, position, settings },
+        }),
+      ),
     async load(path, optimizer) {
-      const file = await readCheckpointFile(path, "resume from");
+      const file = await store.read(path, "resume from");
       const meta = file.metadata;
       checkFormat(meta, path);
       const position = parseJson(meta, "position", path) as TrainPosition | null;

@@ -1,28 +1,7 @@
 // Checkpoint files on disk: read with errors that name the file and the problem, write atomically.
-import { decodeSafetensors, type Safetensors } from "./safetensors.ts";
+import type { Safetensors } from "./safetensors.ts";
+import { decodeCheckpoint } from "./checkpoint_store.ts";
 import { writeFileAtomic } from "../engine/files.ts";
-
-/**
- * Bytes a safetensors file must have, from its 8-byte length and JSON header, or null when the
- * header itself cannot be read (the decoder then says why).
- */
-function expectedSize(bytes: Uint8Array): number | null {
-  if (bytes.length < 8) return null;
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (8 + n > bytes.length || n > 100_000_000) return null;
-  try {
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-    let end = 0;
-    for (const [k, v] of Object.entries(header as Record<string, { data_offsets?: number[] }>)) {
-      if (k !== "__metadata__" && Array.isArray(v?.data_offsets)) {
-        end = Math.max(end, v.data_offsets[1]);
-      }
-    }
-    return 8 + n + end;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Reads and decodes a checkpoint; every error names the file and what is wrong with it
@@ -37,18 +16,7 @@ export async function readCheckpointFile(path: string, verb = "open"): Promise<S
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
     throw new Error(`Cannot ${verb} ${path}: ${why}`);
   }
-  const want = expectedSize(bytes);
-  if (want !== null && bytes.length < want) {
-    throw new RangeError(
-      `Cannot ${verb} ${path}: the file is truncated at byte ${bytes.length} of ${want}`,
-    );
-  }
-  try {
-    return decodeSafetensors(bytes);
-  } catch (e) {
-    const msg = (e as Error).message.replace(/^Cannot decode safetensors: /, "");
-    throw new TypeError(`Cannot ${verb} ${path}: it is not a checkpoint (${msg})`);
-  }
+  return decodeCheckpoint(bytes, path, verb);
 }
 
 /** Writes a checkpoint's bytes atomically: a crash or power loss leaves the previous file whole. */
