@@ -90,17 +90,4 @@ export function assertClose(
   }
 }
 
-/** Where the real CIFAR-10 is ($CIFAR10_DIR, else ../shared/data's archive), or undefined. */
-export function realCifarSource(): string | undefined {
-  const candidates = [
-    new URL("../../shared/data/cifar-10-binary.tar.gz", import.meta.url).pathname,
-    "/work/shared/data/cifar-10-binary.tar.gz",
-  ];
-  return Deno.env.get("CIFAR10_DIR") ?? candidates.find((p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
+export { realCifarSource } from "./real_data.ts";
