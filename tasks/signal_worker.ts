@@ -3,8 +3,8 @@
 
 const NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
-self.onmessage = (e: MessageEvent<Int32Array>) => {
-  const flag = e.data;
+self.onmessage = (e: MessageEvent<{ flag: Int32Array; removeOnQuit: string[] }>) => {
+  const { flag, removeOnQuit } = e.data;
   const names = Object.keys(NUMBERS).filter((s) => Deno.build.os !== "windows" || s === "SIGINT");
   for (const name of names as (keyof typeof NUMBERS)[]) {
     Deno.addSignalListener(name, () => {
@@ -13,6 +13,13 @@ self.onmessage = (e: MessageEvent<Int32Array>) => {
         return;
       }
       console.error(`\n${name} again: quitting now, without a checkpoint`);
+      for (const path of removeOnQuit) {
+        try {
+          Deno.removeSync(path);
+        } catch {
+          // already gone
+        }
+      }
       // Deno.exit here would end only this worker: end the process itself.
       Deno.kill(Deno.pid, "SIGKILL");
     });

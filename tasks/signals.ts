@@ -13,12 +13,15 @@ export class StopSignals {
     this.#worker = worker;
   }
 
-  /** Starts listening; resolves once the listeners are installed. */
-  static async start(): Promise<StopSignals> {
+  /**
+   * Starts listening; resolves once the listeners are installed. `removeOnQuit`: files the
+   * second signal removes before it ends the process (the run's lock).
+   */
+  static async start(options: { removeOnQuit?: string[] } = {}): Promise<StopSignals> {
     const w = new Worker(new URL("./signal_worker.ts", import.meta.url), { type: "module" });
     const s = new StopSignals(w);
     const ready = new Promise((resolve) => w.onmessage = resolve);
-    w.postMessage(s.#flag);
+    w.postMessage({ flag: s.#flag, removeOnQuit: options.removeOnQuit ?? [] });
     await ready;
     return s;
   }

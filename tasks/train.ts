@@ -19,6 +19,7 @@ import { guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
 import { StopSignals } from "./signals.ts";
 import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
+import { CheckpointInUseError, RunLock } from "./run_lock.ts";
 
 export { parseTrainFlags, type TrainFlags, usage };
 
@@ -85,10 +86,23 @@ function sizes(f: TrainFlags, d: Cifar10): { n: number; nTest: number } {
 
 /** Runs a recipe with parsed flags; returns the process exit code. */
 export async function runRecipe(f: TrainFlags): Promise<number> {
-  const say = (line: string) => f.quiet || console.log(line);
   // Every output path, then the data, then the checkpoints: all before any GPU work.
   if (f.metrics) await checkOutputPath("--metrics", f.metrics);
   await checkOutputPath("--checkpoint", f.checkpoint);
+  // One writer per checkpoint, from here to the process's end (every exit path releases it).
+  const lock = await RunLock.acquire(f.checkpoint, {
+    log: (line) => console.log(line),
+    command: `deno task train:${f.recipe.name} ${Deno.args.slice(1).join(" ")}`.trim(),
+  });
+  try {
+    return await runLocked(f, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(f: TrainFlags, lock: RunLock): Promise<number> {
+  const say = (line: string) => f.quiet || console.log(line);
   // Temp files of killed checkpoint writes (never a live process's) go before this run writes.
   for (const gone of await removeStale(parentOf(f.checkpoint))) say(`removed stale ${gone}`);
   const d = await cifar10({
@@ -110,7 +124,8 @@ export async function runRecipe(f: TrainFlags): Promise<number> {
     }
   }
   await guardCheckpoint(f.checkpoint, settings, { overwrite: f.overwrite, resume: f.resume });
-  const signals = await StopSignals.start();
+  // A second signal quits at once (SIGKILL): the worker removes the lock first.
+  const signals = await StopSignals.start({ removeOnQuit: [lock.path] });
   setConv2dMode(f.conv ?? "auto");
   const engine = await Engine.create();
   try {
@@ -247,6 +262,7 @@ if (import.meta.main) {
     Deno.exit(await runRecipe(flags));
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
-    Deno.exit(e instanceof UsageError ? 2 : 1);
+    // 75 (EX_TEMPFAIL): another run holds the checkpoint; the same command may work later.
+    Deno.exit(e instanceof UsageError ? 2 : e instanceof CheckpointInUseError ? 75 : 1);
   }
 }
