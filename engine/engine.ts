@@ -1,5 +1,6 @@
 // The engine: one device, a buffer pool, kernels, the open command encoder and the tape.
-import { createGpu, DeviceError, type Gpu, type GpuOptions } from "./device.ts";
+import { createGpu, type Gpu, type GpuOptions } from "./device.ts";
+import { DeviceErrors } from "./device_errors.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { KernelCache, type KernelSource } from "./kernel.ts";
 import { BindingCache, type BindValue } from "./bindings.ts";
@@ -48,7 +49,7 @@ export class Engine {
   submissions = 0;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
-  #error: Error | null = null;
+  #errors: DeviceErrors;
   #scopes = new ScopeStack();
   #bindings: BindingCache;
   #closed = false;
@@ -66,15 +67,7 @@ export class Engine {
     this.kernels = new KernelCache(gpu.device);
     this.tape = new Tape(this);
     this.#bindings = new BindingCache(gpu.device);
-    this.device.addEventListener("uncapturederror", (e) => {
-      const err = (e as GPUUncapturedErrorEvent).error;
-      this.#error ??= new DeviceError(`WebGPU error: ${err.message}`);
-    });
-    this.device.lost.then((info) => {
-      if (info.reason !== "destroyed") {
-        this.#error ??= new DeviceError(`GPU device lost (${info.reason}): ${info.message}`);
-      }
-    });
+    this.#errors = new DeviceErrors(gpu.device, () => this.#closed);
   }
 
   /** Opens the adapter and device and returns an engine on it. */
@@ -318,7 +311,7 @@ export class Engine {
 
   /** Throws the first GPU validation error or device loss seen so far. */
   throwIfFailed(): void {
-    if (this.#error) throw this.#error;
+    if (this.#errors.first) throw this.#errors.first;
   }
 
   /** Runs `fn`; tensors it creates are freed at the end, except those it returns or keeps. */

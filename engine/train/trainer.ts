@@ -1,5 +1,6 @@
 // The training loop: epochs of SGD steps (one submission each), a test pass, checkpoints.
 import type { Engine } from "../engine.ts";
+import { DeviceError } from "../device.ts";
 import { SGD } from "../optim.ts";
 import { appendTextFile } from "../files.ts";
 import { cosineLr } from "./schedule.ts";
@@ -212,6 +213,9 @@ export async function train(
     interrupted,
     alreadyDone,
   });
+  let epochNow = 0;
+  /** The last checkpoint known good: the resumed one, then each epoch's. */
+  let kept = options.resume;
   try {
     let pos: TrainPosition = { epoch: 0, batch: 0, lossSum: 0, steps: 0 };
     if (options.resume) {
@@ -226,6 +230,7 @@ export async function train(
       ctx.log(`resuming from ${options.resume}: epoch ${pos.epoch + 1}${at}`);
     }
     for (let k = pos.epoch; k < options.epochs; k++) {
+      epochNow = k;
       const lr = cosineLr(k, options.epochs, baseLr);
       opt.lr = lr;
       const first = k === pos.epoch ? pos.batch : 0;
@@ -250,7 +255,17 @@ export async function train(
       });
       results.push(result);
       await recordEpoch(ctx, result);
+      kept = options.checkpoint ?? kept;
     }
+  } catch (e) {
+    // A lost device or a GPU error stops the run at once; say where and what is kept.
+    if (e instanceof DeviceError) {
+      e.message += ` (in epoch ${epochNow + 1}); ` +
+        (kept
+          ? `the last good checkpoint is kept in ${kept}: resume with --resume ${kept}`
+          : "no checkpoint was written yet");
+    }
+    throw e;
   } finally {
     ctx.steps.dispose();
     ctx.metrics.dispose();
