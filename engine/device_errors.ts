@@ -16,7 +16,9 @@ export class GpuError extends DeviceError {
   readonly kind: string;
   /** The driver's first message. */
   readonly detail: string;
+  /** The label of the failing kernel (`file.wgsl:entry`), when a message names it. */
   kernel: string | undefined;
+  /** An error of `kind` with the driver's message and, when known, the kernel's label. */
   constructor(kind: string, detail: string, kernel?: string) {
     super("");
     this.name = kind === "out-of-memory" ? "GpuOutOfMemoryError" : "GpuValidationError";
@@ -45,7 +47,9 @@ export class GpuError extends DeviceError {
 
 /** The device was lost while in use (not closed by the engine): nothing more runs on it. */
 export class DeviceLostError extends DeviceError {
+  /** The reason the device's `lost` promise gave ("destroyed" or "unknown"). */
   readonly reason: string;
+  /** A loss for `reason`, with the driver's message. */
   constructor(reason: string, detail: string) {
     super(
       `the GPU device was lost (${reason}${
