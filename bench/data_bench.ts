@@ -5,6 +5,7 @@ import { describeGpu } from "../engine/device.ts";
 import { type Cifar10, cifar10, IMAGE_BYTES } from "../data/cifar10.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
 import { meanStd } from "../data/transforms.ts";
+import { ARCHIVE, FOLDER, join } from "../data/archive.ts";
 
 /** What {@linkcode benchData} measured (seconds, images per second). */
 export interface DataBench {
@@ -18,17 +19,14 @@ export interface DataBench {
   testImagesPerS: number;
 }
 
-const ARCHIVES = [
-  new URL("../../shared/data/cifar-10-binary.tar.gz", import.meta.url).pathname,
-  "/work/shared/data/cifar-10-binary.tar.gz",
-];
-
+/** $CIFAR10_DIR, else ./data's archive or extracted folder (as the tasks look), else null. */
 function findSource(): string | null {
   const env = Deno.env.get("CIFAR10_DIR");
   if (env) return env;
-  for (const p of ARCHIVES) {
+  for (const p of [join("data", ARCHIVE), join("data", FOLDER)]) {
     try {
-      if (Deno.statSync(p).isFile) return p;
+      Deno.statSync(p);
+      return p;
     } catch { /* try the next */ }
   }
   return null;
