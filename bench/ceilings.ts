@@ -9,7 +9,7 @@ import {
   type MatmulVariant,
   matmulVec4,
 } from "../engine/ops/matmul_vec4.ts";
-import type { Row, Section } from "./report.ts";
+import type { Row, Section } from "./tables.ts";
 import { timerFor } from "./timing.ts";
 import copyCode from "./copy.wgsl" with { type: "text" };
 

@@ -23,7 +23,7 @@ import {
   conv2dRef,
   type ConvShape,
 } from "../tests/reference/conv2d.ts";
-import { crossEntropyRef, matmulRef, sgdStepRef } from "../tests/reference/linalg.ts";
+import { crossEntropyRef, matmulRef, sgdStepRef } from "../tests/reference/matmul.ts";
 import { batchNormBackwardRef, batchNormForwardRef } from "../tests/reference/batch_norm.ts";
 import { maxPoolBackwardRef, maxPoolForwardRef } from "../tests/reference/pool.ts";
 

@@ -4,7 +4,7 @@ import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { SGD } from "../engine/optim.ts";
 import { planStep } from "../engine/planned_step.ts";
 import { module } from "../models/module.ts";
-import type { Row } from "./report.ts";
+import type { Row } from "./tables.ts";
 import { RECIPE_MODELS } from "./step_bench.ts";
 
 const MIB = 1024 * 1024;

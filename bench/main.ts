@@ -9,7 +9,7 @@ import {
   formatTable,
   readBenchFile,
   type Row,
-} from "./report.ts";
+} from "./tables.ts";
 import { timerFor } from "./timing.ts";
 import { frac, Runner } from "./runner.ts";
 import { adapterSection, benchCeilings, type Ceilings } from "./ceilings.ts";

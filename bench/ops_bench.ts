@@ -7,7 +7,7 @@ import { ParamStore } from "../engine/params.ts";
 import { SGD } from "../engine/optim.ts";
 import { parameterCount } from "../models/spec.ts";
 import { RECIPES } from "../tasks/recipes.ts";
-import type { Row } from "./report.ts";
+import type { Row } from "./tables.ts";
 import { timerFor } from "./timing.ts";
 
 /** Parameter counts of the two recipes' models (tasks/recipes.ts). */

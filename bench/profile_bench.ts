@@ -2,7 +2,7 @@
 // with every dispatch timed on its own (engine/profile.ts), summed per kernel family.
 import type { Engine } from "../engine/engine.ts";
 import { kernelTimes, profileDispatches } from "../engine/profile.ts";
-import type { Row } from "./report.ts";
+import type { Row } from "./tables.ts";
 import { RECIPE_MODELS, recipeStep } from "./step_bench.ts";
 
 /** Options of {@linkcode benchProfile}. */

@@ -1,5 +1,5 @@
 // The bench's section runner: filters sections and rows, times each section, prints it at once.
-import { formatTable, type Section } from "./report.ts";
+import { formatTable, type Section } from "./tables.ts";
 
 /** Runs one section, printing it (or its failure) at once; a failure does not stop the run. */
 export class Runner {

@@ -6,7 +6,7 @@ import { planStep } from "../engine/planned_step.ts";
 import { module } from "../models/module.ts";
 import { summary } from "../models/summary.ts";
 import { epochImages, type Recipe, RECIPES } from "../tasks/recipes.ts";
-import type { Row } from "./report.ts";
+import type { Row } from "./tables.ts";
 import { timerFor } from "./timing.ts";
 
 const MIB = 1024 * 1024;

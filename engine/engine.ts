@@ -4,7 +4,7 @@ import { DeviceErrors } from "./device_errors.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { KernelCache, type KernelSource } from "./kernel.ts";
 import { BindingCache, type BindValue } from "./bindings.ts";
-import type { DispatchSink } from "./plan.ts";
+import type { DispatchSink } from "./step_recording.ts";
 import { type DType, dtypeBytes, shapeSize, Tensor } from "./tensor.ts";
 import { Tape } from "./tape.ts";
 import { ScopeStack } from "./scopes.ts";

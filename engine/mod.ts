@@ -29,7 +29,7 @@ export { SGD, type SgdOptions } from "./optim.ts";
 export type { Tape, TapeEntry } from "./tape.ts";
 export type { BufferPool } from "./buffer_pool.ts";
 export type { Binding, CompiledKernel, KernelCache, KernelSource, Member } from "./kernel.ts";
-export type { DispatchSink } from "./plan.ts";
+export type { DispatchSink } from "./step_recording.ts";
 export { PlannedStep, type PlanOptions, planStep } from "./planned_step.ts";
 export { type DispatchTime, type KernelTime, kernelTimes, profileDispatches } from "./profile.ts";
 
@@ -43,7 +43,7 @@ export {
   type TuneOptions,
   type TuneResult,
   type TuneShape,
-} from "./ops/conv2d/tune.ts";
+} from "./ops/conv2d/measure.ts";
 export type { Conv2dConfig, Conv2dDirection, Conv2dVariant } from "./ops/conv2d/choice.ts";
 export { batchNorm2d, type BatchNormOptions, type BatchNormState } from "./ops/batch_norm.ts";
 export {

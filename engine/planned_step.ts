@@ -1,7 +1,7 @@
 // A step planned once and replayed: its dispatches recorded with fixed buffers, re-encoded per step.
 import type { Engine } from "./engine.ts";
 import type { Tensor } from "./tensor.ts";
-import { StepRecording } from "./plan.ts";
+import { StepRecording } from "./step_recording.ts";
 
 /** Options of {@linkcode planStep}. */
 export interface PlanOptions<I extends Record<string, Tensor>> {

@@ -8,7 +8,7 @@ import { parameterCount } from "../models/spec.ts";
 import { mistakesTable, perClassTable, topMistakes } from "../engine/train/format.ts";
 import { intFlag, parseFlags, runTask, UsageError } from "./cli.ts";
 import { checkOutputPath } from "./output_paths.ts";
-import { autotune } from "../engine/ops/conv2d/autotune.ts";
+import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
 import { convShapes } from "../models/conv_shapes.ts";
 import { buildTrainedModel, checkModelFitsData, readCheckpoint } from "./trained_model.ts";
 import { evaluate } from "./inference.ts";

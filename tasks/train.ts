@@ -10,7 +10,7 @@ import { module } from "../models/module.ts";
 import { summary } from "../models/summary.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
 import { convShapes } from "../models/conv_shapes.ts";
-import { autotune } from "../engine/ops/conv2d/autotune.ts";
+import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
 import type { RecipeName } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
 import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
-import { autotune } from "../engine/ops/conv2d/autotune.ts";
+import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
 import { conv2dChoices, conv2dKey } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
 import { convShapes } from "../models/conv_shapes.ts";

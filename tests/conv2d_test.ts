@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import type { Engine } from "../engine/engine.ts";
-import { tuneConv2d } from "../engine/ops/conv2d/tune.ts";
+import { tuneConv2d } from "../engine/ops/conv2d/measure.ts";
 import { conv2dChoices } from "../engine/ops/conv2d/choice.ts";
 import {
   conv2d,

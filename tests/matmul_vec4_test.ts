@@ -2,7 +2,7 @@
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import { assertThrows } from "./assert.ts";
 import { MATMUL_VARIANTS, matmulVec4, vec4Aligned } from "../engine/ops/matmul_vec4.ts";
-import { matmulRef } from "./reference/linalg.ts";
+import { matmulRef } from "./reference/matmul.ts";
 
 // f32 products of values in [-1, 1) summed over K ≤ 260 terms: error ≲ K·2⁻²⁴·|terms| ≈ 2e-5.
 const TOL = { atol: 1e-4, rtol: 1e-4 };

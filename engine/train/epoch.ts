@@ -4,7 +4,7 @@ import { mixSeed } from "../random.ts";
 import type { SGD } from "../optim.ts";
 import type { EpochMetrics } from "./metrics.ts";
 import type { BatchSource, Trainable } from "./interfaces.ts";
-import type { PlannedSteps } from "./planned_steps.ts";
+import type { PlannedSteps } from "./trainer_steps.ts";
 import type { TrainOptions } from "./trainer.ts";
 
 /** What one run shares between its steps. */

@@ -5,7 +5,7 @@ import { SGD } from "../optim.ts";
 import { appendTextFile } from "../files.ts";
 import { cosineLr } from "./schedule.ts";
 import { EpochMetrics } from "./metrics.ts";
-import { PlannedSteps } from "./planned_steps.ts";
+import { PlannedSteps } from "./trainer_steps.ts";
 import { duration, epochLine } from "./format.ts";
 import { evaluate, type RunContext, trainBatches } from "./epoch.ts";
 import { batchSeed } from "./epoch.ts";

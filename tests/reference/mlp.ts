@@ -6,7 +6,7 @@ import {
   type SgdRefOptions,
   sgdStepRef,
   transposeRef,
-} from "./linalg.ts";
+} from "./matmul.ts";
 
 /** The MLP's parameters as float64 arrays. */
 export interface MlpRef {

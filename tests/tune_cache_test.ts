@@ -1,7 +1,7 @@
 // Conv tuning on first use: every candidate is correct, choices are cached and stale files ignored.
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
-import { autotune, KERNEL_VERSION } from "../engine/ops/conv2d/autotune.ts";
+import { autotune, KERNEL_VERSION } from "../engine/ops/conv2d/tune_cache.ts";
 import { candidatesFor, GPU_TILES, PREFETCH_TILES } from "../engine/ops/conv2d/candidates.ts";
 import { conv2dChoices, conv2dKey, setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";

@@ -9,7 +9,7 @@ import {
 } from "./choice.ts";
 import { conv2dGeometry } from "./geometry.ts";
 import { candidatesFor } from "./candidates.ts";
-import { tuneConv2d, type TuneShape } from "./tune.ts";
+import { tuneConv2d, type TuneShape } from "./measure.ts";
 import { writeFileAtomic } from "../../files.ts";
 import gather from "../../../kernels/conv2d/blocked_gather.wgsl" with { type: "text" };
 import weight from "../../../kernels/conv2d/blocked_weight.wgsl" with { type: "text" };
