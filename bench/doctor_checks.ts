@@ -23,7 +23,9 @@ import {
   conv2dRef,
   type ConvShape,
 } from "../tests/reference/conv2d.ts";
-import { crossEntropyRef, matmulRef, sgdStepRef } from "../tests/reference/matmul.ts";
+import { matmulRef } from "../tests/reference/matmul.ts";
+import { crossEntropyRef } from "../tests/reference/loss.ts";
+import { sgdStepRef } from "../tests/reference/sgd.ts";
 import { batchNormBackwardRef, batchNormForwardRef } from "../tests/reference/batch_norm.ts";
 import { maxPoolBackwardRef, maxPoolForwardRef } from "../tests/reference/pool.ts";
 

@@ -5,7 +5,7 @@ import {
   batchNorm2d,
   batchNormBackward,
   batchNormForward,
-  batchNormPlan,
+  batchNormSplit,
   type BatchNormState,
 } from "../engine/ops/batch_norm.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -79,9 +79,9 @@ async function checkForward(e: Engine, shape: number[], o: Opts) {
 gpuTest("batch norm forward, training: output, batch statistics, running statistics", async (e) => {
   const shapes = [[3, 3, 7, 7], [1, 5, 9, 9], [4, 6, 1, 1], [13, 3, 32, 32], [16, 5, 32, 32]];
   // The two-level reduction is exercised: several chunks, the last one shorter.
-  const uneven = batchNormPlan([13, 3, 32, 32], e.gpu.software);
+  const uneven = batchNormSplit([13, 3, 32, 32], e.gpu.software);
   assert(uneven.S > 1 && 13 % uneven.NS !== 0, `[13,3,32,32] splits unevenly: ${uneven.S}`);
-  assert(batchNormPlan([16, 5, 32, 32], e.gpu.software).S > 1, "[16,5,32,32] splits");
+  assert(batchNormSplit([16, 5, 32, 32], e.gpu.software).S > 1, "[16,5,32,32] splits");
   for (const s of shapes) await checkForward(e, s, {});
   await checkForward(e, [3, 3, 7, 7], { relu: true });
   await checkForward(e, [3, 5, 9, 9], { relu: true, residual: true });
@@ -230,18 +230,18 @@ gpuTest(
       );
       const want = batchNormBackwardRef(k.cpu.gy, k.cpu.x, k.cpu.weight, fwd, ro);
       for (const software of [true, false]) {
-        const plan = batchNormPlan(shape, software);
-        const what = `[${shape}] ${software ? "software" : "hardware"} plan ${
-          JSON.stringify(plan)
+        const split = batchNormSplit(shape, software);
+        const what = `[${shape}] ${software ? "software" : "hardware"} split ${
+          JSON.stringify(split)
         }`;
         const bn = { ...k.bn, runningMean: e.upload(k.cpu.runningMean, [shape[1]]) };
-        const opts = { training: true, relu: true, residual: k.residual, plan };
+        const opts = { training: true, relu: true, residual: k.residual, split };
         const f = batchNormForward(k.x, bn, opts);
         assertClose(await f.y.read(), fwd.y, { atol: 2e-5, rtol: 2e-5 }, `y ${what}`);
         const saved = { ...f, x: k.x, weight: bn.weight, bias: bn.bias, training: true };
         const g = batchNormBackward(k.gy, { ...saved, relu: true, residual: true }, {
           residualGrad: true,
-          plan,
+          split,
         });
         assertClose(await g.dx.read(), want.dx, { atol: 1e-4, rtol: 1e-3 }, `dx ${what}`);
         const sumTol = { atol: 1e-5 * Math.sqrt(fwd.y.length / shape[1]), rtol: 1e-4 };

@@ -5,7 +5,8 @@ import { add, mul, relu, scale } from "../engine/ops/elementwise.ts";
 import { linear, matmul, matmulRaw } from "../engine/ops/matmul.ts";
 import { mean, sum } from "../engine/ops/reduce.ts";
 import { crossEntropyParts, softmaxCrossEntropy } from "../engine/ops/loss.ts";
-import { crossEntropyRef, linearRef, matmulRef, transposeRef } from "./reference/matmul.ts";
+import { linearRef, matmulRef, transposeRef } from "./reference/matmul.ts";
+import { crossEntropyRef } from "./reference/loss.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
 

@@ -6,7 +6,7 @@ import { SGD } from "../engine/optim.ts";
 import { linear } from "../engine/ops/matmul.ts";
 import { relu } from "../engine/ops/elementwise.ts";
 import { crossEntropyParts, softmaxCrossEntropy } from "../engine/ops/loss.ts";
-import { type SgdRefOptions, sgdStepRef } from "./reference/matmul.ts";
+import { type SgdRefOptions, sgdStepRef } from "./reference/sgd.ts";
 import { type MlpRef, mlpTrainRef } from "./reference/mlp.ts";
 import type { Engine } from "../engine/engine.ts";
 

@@ -19,14 +19,14 @@ const TUNING = {
 };
 
 /** How one batch-norm shape is split: S chunks of NS images per channel, runs of V values. */
-export interface BatchNormPlan {
+export interface BatchNormSplit {
   S: number;
   NS: number;
   V: number;
 }
 
 /** The split of the per-channel reductions and the run length for an [N, C, H, W] input. */
-export function batchNormPlan(shape: readonly number[], software: boolean): BatchNormPlan {
+export function batchNormSplit(shape: readonly number[], software: boolean): BatchNormSplit {
   const [n, c, h, w] = shape;
   const hw = h * w;
   const t = software ? TUNING.software : TUNING.hardware;
@@ -91,13 +91,13 @@ export interface BatchNormGrads {
 /** The kernels' uniform values and the run length V for x. */
 function params(
   x: Tensor,
-  extra: { eps?: number; momentum?: number; k?: number; plan?: BatchNormPlan },
+  extra: { eps?: number; momentum?: number; k?: number; split?: BatchNormSplit },
 ) {
   if (x.shape.length !== 4 || x.dtype !== "f32") {
     throw new RangeError(`batchNorm2d: expected an f32 [N, C, H, W] tensor, got ${x}`);
   }
   const [N, C, H, W] = x.shape;
-  const { S, NS, V } = extra.plan ?? batchNormPlan(x.shape, x.engine.gpu.software);
+  const { S, NS, V } = extra.split ?? batchNormSplit(x.shape, x.engine.gpu.software);
   const p = {
     N,
     C,
@@ -113,12 +113,12 @@ function params(
 
 /**
  * The forward computation without the tape: y and the statistics it used. In training the
- * running statistics of `bn` are updated in place. `plan` overrides the adapter's split.
+ * running statistics of `bn` are updated in place. `split` overrides the adapter's split.
  */
 export function batchNormForward(
   x: Tensor,
   bn: BatchNormState,
-  options: BatchNormOptions & { plan?: BatchNormPlan },
+  options: BatchNormOptions & { split?: BatchNormSplit },
 ): { y: Tensor; mean: Tensor; invstd: Tensor } {
   const e = x.engine;
   const { p, V } = params(x, options);
@@ -157,16 +157,16 @@ export function batchNormForward(
 /**
  * Gradients of batch norm from the upstream gradient `gy`, as fresh tensors (written).
  * With `residualGrad`, dres = gy masked by the ReLU (the gradient of the residual).
- * `plan` overrides the adapter's split.
+ * `split` overrides the adapter's split.
  */
 export function batchNormBackward(
   gy: Tensor,
   saved: BatchNormSaved,
-  options: { residualGrad?: boolean; plan?: BatchNormPlan } = {},
+  options: { residualGrad?: boolean; split?: BatchNormSplit } = {},
 ): BatchNormGrads {
   const e = gy.engine;
   const { x, mean, invstd, weight, bias } = saved;
-  const { p, V } = params(x, { k: saved.training ? 1 : 0, plan: options.plan });
+  const { p, V } = params(x, { k: saved.training ? 1 : 0, split: options.split });
   const flags = { RELU: saved.relu ? 1 : 0, RES: saved.residual ? 1 : 0, V };
   // ySaved is read only for a ReLU after a residual; otherwise gy fills the binding.
   const common = { x, gy, ySaved: saved.relu && saved.residual ? saved.y : gy, p };

@@ -1,12 +1,7 @@
 // Float64 reference of a 2-layer MLP (linear, relu, linear, cross-entropy) trained with SGD.
-import {
-  crossEntropyRef,
-  linearRef,
-  matmulRef,
-  type SgdRefOptions,
-  sgdStepRef,
-  transposeRef,
-} from "./matmul.ts";
+import { linearRef, matmulRef, transposeRef } from "./matmul.ts";
+import { crossEntropyRef } from "./loss.ts";
+import { type SgdRefOptions, sgdStepRef } from "./sgd.ts";
 
 /** The MLP's parameters as float64 arrays. */
 export interface MlpRef {
