@@ -66,6 +66,7 @@ export {
   stateDict,
   type TrainingState,
 } from "./checkpoint.ts";
+export { type CheckpointStore, MemoryCheckpoints } from "./checkpoint_store.ts";
 export type {
   SafeTensor,
   SafeTensorInput,

@@ -2,6 +2,7 @@
 import { resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
 import type { ModelSpec } from "../models/spec.ts";
+import { SGD_DEFAULTS } from "../engine/train/options.ts";
 
 /** Recipe names, as in the task names `train:res` and `train:wide`. */
 export type RecipeName = "res" | "wide";
@@ -54,12 +55,7 @@ export interface Recipe extends ModelKnobs {
   spec(knobs?: Partial<ModelKnobs>): ModelSpec;
 }
 
-const SGD_SETTINGS: SgdSettings = {
-  baseLr: 0.08,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  nesterov: true,
-};
+const SGD_SETTINGS: SgdSettings = { ...SGD_DEFAULTS };
 
 /** The recipes, as docs/recipes.md gives them. */
 export const RECIPES: Record<RecipeName, Recipe> = {

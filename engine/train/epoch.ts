@@ -5,7 +5,7 @@ import type { SGD } from "../optim.ts";
 import type { EpochMetrics } from "./metrics.ts";
 import type { BatchSource, Trainable } from "./interfaces.ts";
 import type { PlannedSteps } from "./trainer_steps.ts";
-import type { TrainOptions } from "./trainer.ts";
+import type { TrainOptions } from "./options.ts";
 
 /** What one run shares between its steps. */
 export interface RunContext {

@@ -6,12 +6,7 @@
  * @module
  */
 
-export {
-  type EpochResult,
-  train,
-  TrainingDivergedError,
-  type TrainOptions,
-  type TrainResult,
-} from "./trainer.ts";
+export { train, TrainingDivergedError } from "./trainer.ts";
+export { type EpochResult, SGD_DEFAULTS, type TrainOptions, type TrainResult } from "./options.ts";
 export type { Batch, BatchSource, Checkpointer, Trainable, TrainPosition } from "./interfaces.ts";
 export { cosineLr } from "./schedule.ts";
