@@ -210,12 +210,3 @@ export function timerFor(engine: Engine): GpuTimer {
   }
   return t;
 }
-
-/** Times `fn` (GPU work recorded on `engine`) with the engine's shared timer. */
-export function timeGpu(
-  engine: Engine,
-  fn: () => void,
-  options: TimeOptions = {},
-): Promise<Timing> {
-  return timerFor(engine).time(fn, options);
-}
