@@ -8,7 +8,7 @@ import {
   MATMUL_VARIANTS,
   type MatmulVariant,
   matmulVec4,
-} from "../engine/ops/matmul_vec4.ts";
+} from "./matmul_vec4.ts";
 import type { Row, Section } from "./tables.ts";
 import { timerFor } from "./timing.ts";
 import copyCode from "./copy.wgsl" with { type: "text" };

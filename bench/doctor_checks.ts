@@ -10,7 +10,7 @@ import { candidatesFor } from "../engine/ops/conv2d/candidates.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
 import { type Conv2dConfig, isWinograd, winogradApplies } from "../engine/ops/conv2d/choice.ts";
 import { matmulRaw } from "../engine/ops/matmul.ts";
-import { MATMUL_VARIANTS, matmulVec4 } from "../engine/ops/matmul_vec4.ts";
+import { MATMUL_VARIANTS, matmulVec4 } from "./matmul_vec4.ts";
 import { batchNorm2d } from "../engine/ops/batch_norm.ts";
 import { maxPool2d } from "../engine/ops/pool.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";

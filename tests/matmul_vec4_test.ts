@@ -1,7 +1,7 @@
 // The aligned matmul variants (register-blocked, workgroup-tiled) against the float64 reference.
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import { assertThrows } from "./assert.ts";
-import { MATMUL_VARIANTS, matmulVec4, vec4Aligned } from "../engine/ops/matmul_vec4.ts";
+import { MATMUL_VARIANTS, matmulVec4, vec4Aligned } from "../bench/matmul_vec4.ts";
 import { matmulRef } from "./reference/matmul.ts";
 
 // f32 products of values in [-1, 1) summed over K ≤ 260 terms: error ≲ K·2⁻²⁴·|terms| ≈ 2e-5.

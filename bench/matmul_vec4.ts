@@ -1,8 +1,8 @@
 // Matrix multiply for aligned sizes (K, N multiples of 4) in two variants: registers or workgroup tiles.
-import type { Engine } from "../engine.ts";
-import type { Tensor } from "../tensor.ts";
-import { fillTemplate, type KernelSource } from "../kernel.ts";
-import template from "../../kernels/matmul_vec4.wgsl" with { type: "text" };
+import type { Engine } from "../engine/engine.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import { fillTemplate, type KernelSource } from "../engine/kernel.ts";
+import template from "./matmul_vec4.wgsl" with { type: "text" };
 
 /**
  * Register block of the "register" variant: rows × vec4 columns per invocation (16×16).
