@@ -7,7 +7,7 @@
 // C is written (C = …), never accumulated.
 // Legend: M rows of C, N columns of C, K the reduced dimension; "4" suffix = counted in vec4s.
 //
-// TEMPLATE: engine/ops/matmul_vec4.ts replaces the "@generated" lines with straight-line code
+// TEMPLATE: bench/matmul_vec4.ts replaces the "@generated" lines with straight-line code
 // for one block (Mesa's compiler neither unrolls the loops nor keeps a loop-indexed local array
 // in registers). Lavapipe runs the invocations of a workgroup as SIMD lanes: the block's rows
 // come from the workgroup id alone, so every A load is one uniform load, and lane l takes the

@@ -8,7 +8,7 @@
 // B and Out (a little over its size: see `planeStride` in engine/ops/conv2d/winograd.ts).
 //
 // TEMPLATE: engine/ops/conv2d/winograd_codegen.ts replaces the "@generated" lines with
-// straight-line code for a TM × 4·RN4 block (as kernels/matmul_vec4.wgsl). A workgroup is
+// straight-line code for a TM × 4·RN4 block (as bench/matmul_vec4.wgsl). A workgroup is
 // WX × WY lanes: lane (x, y) takes rows m0 = (wid.y·WY + y)·TM and vec4 columns col0 + j·WX, so
 // the lanes' B loads are adjacent. WY = 1 (wide B: every A load is one uniform vec4 load) or,
 // when B has fewer vec4 columns than WX·RN4, more lanes along the rows instead of idle ones.
