@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 
 Deno.test("doctor checks every kernel family and ends with a verdict", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../bench/doctor.ts", import.meta.url).pathname],
+    args: ["run", "-A", new URL("../tasks/doctor.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "piped",
   }).output();

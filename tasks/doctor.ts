@@ -1,9 +1,9 @@
 // `deno task doctor`: what a user runs first on a new machine — adapter, kernel checks, speed, verdict.
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
-import { kernelChecks } from "./doctor_checks.ts";
-import { benchCeilings } from "./ceilings.ts";
-import { benchSteps } from "./step_bench.ts";
+import { kernelChecks } from "../bench/doctor_checks.ts";
+import { benchCeilings } from "../bench/ceilings.ts";
+import { benchSteps } from "../bench/step_bench.ts";
 
 /** The backend Deno's wgpu runs on: what `DENO_WEBGPU_BACKEND` forces, else the platform's own. */
 function backend(): string {
