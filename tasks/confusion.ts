@@ -1,24 +1,4 @@
-// Confusion-matrix views for the eval task: the printed 10×10 table and per-class figures.
-
-/** One class's test figures. */
-export interface ClassAccuracy {
-  name: string;
-  right: number;
-  total: number;
-  /** Percent, 0–100 (0 when the class has no images). */
-  accuracy: number;
-}
-
-/** Right / total / percent for every true class of a [K·K] confusion matrix (row = true class). */
-export function perClass(confusion: ArrayLike<number>, names: readonly string[]): ClassAccuracy[] {
-  const k = names.length;
-  return names.map((name, y) => {
-    let total = 0;
-    for (let p = 0; p < k; p++) total += confusion[y * k + p];
-    const right = confusion[y * k + y];
-    return { name, right, total, accuracy: total ? (100 * right) / total : 0 };
-  });
-}
+// Confusion-matrix views for the eval task: the matrix as rows and as a printed table.
 
 /** The matrix as rows of counts (row = true class, column = predicted class). */
 export function confusionRows(confusion: ArrayLike<number>, classes: number): number[][] {

@@ -5,14 +5,14 @@ import { cifar10 } from "../data/cifar10.ts";
 import { type MeanStd, meanStd } from "../data/transforms.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
 import { parameterCount } from "../models/spec.ts";
-import { mistakesTable, perClassTable, topMistakes } from "../engine/train/format.ts";
+import { mistakesTable, perClass, perClassTable, topMistakes } from "../engine/train/format.ts";
 import { intFlag, parseFlags, runTask, UsageError } from "./cli.ts";
 import { checkOutputPath } from "./output_paths.ts";
 import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
 import { convShapes } from "../models/conv_shapes.ts";
 import { buildTrainedModel, checkModelFitsData, readCheckpoint } from "./trained_model.ts";
 import { evaluate } from "./inference.ts";
-import { confusionRows, confusionTable, perClass } from "./confusion.ts";
+import { confusionRows, confusionTable } from "./confusion.ts";
 
 /** The usage text of `deno task eval`. */
 export const EVAL_USAGE = `Usage: deno task eval --checkpoint F [flags]

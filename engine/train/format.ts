@@ -75,18 +75,33 @@ export function mistakesTable(
   return [head, rule, ...body].join("\n");
 }
 
-/** Accuracy per true class, one line each: name, correct / total, percent. */
-export function perClassTable(confusion: ArrayLike<number>, names: readonly string[]): string {
+/** One class's test figures. */
+export interface ClassAccuracy {
+  name: string;
+  right: number;
+  total: number;
+  /** Percent, 0–100 (0 when the class has no images). */
+  accuracy: number;
+}
+
+/** Right / total / percent for every true class of a [K·K] confusion matrix (row = true class). */
+export function perClass(confusion: ArrayLike<number>, names: readonly string[]): ClassAccuracy[] {
   const k = names.length;
-  const w = Math.max(...names.map((s) => s.length));
-  const lines = names.map((name, y) => {
+  return names.map((name, y) => {
     let total = 0;
     for (let p = 0; p < k; p++) total += confusion[y * k + p];
     const right = confusion[y * k + y];
-    const pct = total ? (100 * right) / total : 0;
-    return `${name.padEnd(w)} ${String(right).padStart(5)} / ${String(total).padStart(5)} ${
-      pct.toFixed(2).padStart(6)
-    }%`;
+    return { name, right, total, accuracy: total ? (100 * right) / total : 0 };
   });
+}
+
+/** Accuracy per true class, one line each: name, correct / total, percent. */
+export function perClassTable(confusion: ArrayLike<number>, names: readonly string[]): string {
+  const w = Math.max(...names.map((s) => s.length));
+  const lines = perClass(confusion, names).map(({ name, right, total, accuracy }) =>
+    `${name.padEnd(w)} ${String(right).padStart(5)} / ${String(total).padStart(5)} ${
+      accuracy.toFixed(2).padStart(6)
+    }%`
+  );
   return [`${"class".padEnd(w)} right / total accuracy`, ...lines].join("\n");
 }
