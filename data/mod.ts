@@ -21,6 +21,5 @@
 export { type Cifar10, cifar10, type Cifar10Options } from "./cifar10.ts";
 export type { SourceOptions } from "./source.ts";
 export type { CifarArrays } from "./cifar_files.ts";
-export { cropFlip, flip, type MeanStd, meanStd, zscore } from "./transforms.ts";
-export type { Draw } from "./random.ts";
+export { type ImageSet, type MeanStd, meanStd } from "./transforms.ts";
 export { type GpuBatch, GpuCifar, type GpuCifarOptions } from "./gpu_dataset.ts";

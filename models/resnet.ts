@@ -1,6 +1,6 @@
 // ResNet specs (torchvision's definitions and names), with the CIFAR ("alternate") stem.
 import * as layers from "./layers.ts";
-import { type LayerSpec, type ModelSpec, type ResidualSpec, type SequentialSpec } from "./spec.ts";
+import type { LayerSpec, ModelSpec, ResidualSpec, SequentialSpec } from "./spec.ts";
 
 /** The two block kinds of a ResNet. */
 export type BlockKind = "basic" | "bottleneck";

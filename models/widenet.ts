@@ -1,6 +1,6 @@
 // Wide-ResNet specs (WRN-depth-width, pre-activation blocks with dropout), as docs/recipes.md has them.
 import * as layers from "./layers.ts";
-import { type LayerSpec, type ModelSpec, type ResidualSpec } from "./spec.ts";
+import type { LayerSpec, ModelSpec, ResidualSpec } from "./spec.ts";
 
 /** Options of {@linkcode widenet}. */
 export interface WidenetOptions {
