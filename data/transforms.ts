@@ -47,7 +47,9 @@ export function meanStd(images: Uint8Array, n: number): MeanStd {
 
 /** What `GpuCifar.upload` reads: the stored images and labels. */
 export interface ImageSet {
+  /** n images, [n, 3, 32, 32] bytes. */
   images: Uint8Array;
+  /** n labels, 0–9. */
   labels: Uint8Array;
   /** Images stored; an index i ≥ n in an order means "image i − n, mirrored". */
   n: number;
