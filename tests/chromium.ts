@@ -114,7 +114,12 @@ ${module}`;
   });
   const ms = options.timeoutMs ?? 240_000;
   const timer = setTimeout(() => {
-    settle.fail(new Error(`the page posted nothing in ${ms / 1000} s; log: ${log.join(" | ")}`));
+    settle.fail(
+      new Error(
+        `the page posted nothing in ${ms / 1000} s; its log: ${log.join(" | ")}; ` +
+          `chromium: ${lastLines(stderr, 8)}`,
+      ),
+    );
   }, ms);
   try {
     return { result: await done, log };

@@ -33,7 +33,9 @@ struct Geo {
 // One input pixel of plane `plane`, zero outside the image (a branch, not a select: the
 // load is skipped where no lane needs it, e.g. the padding of small images).
 fn pixel(plane: u32, ih: i32, iw: i32) -> f32 {
-  let ok = ih >= 0 && ih < i32(g.IH) && iw >= 0 && iw < i32(g.IW);
+  // `&`, not `&&`: Tint makes && into branches, and SwiftShader (Chromium) never
+  // finishes compiling them in unrolled code (the operands have no side effects).
+  let ok = (ih >= 0) & (ih < i32(g.IH)) & (iw >= 0) & (iw < i32(g.IW));
   return select(0.0, x[select(0u, plane + u32(ih) * g.IW + u32(iw), ok)], ok);
 }
 

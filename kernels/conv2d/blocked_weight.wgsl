@@ -29,13 +29,15 @@ struct Geo {
 // One input pixel of plane `plane`, zero outside the image (a branch, not a select: the
 // load is skipped where no lane needs it, e.g. the padding of small images).
 fn pixel(plane: u32, ih: i32, iw: i32) -> f32 {
-  let ok = ih >= 0 && ih < i32(g.H) && iw >= 0 && iw < i32(g.W);
+  // `&`, not `&&`: Tint makes && into branches, and SwiftShader (Chromium) never
+  // finishes compiling them in unrolled code (the operands have no side effects).
+  let ok = (ih >= 0) & (ih < i32(g.H)) & (iw >= 0) & (iw < i32(g.W));
   return select(0.0, x[select(0u, plane + u32(ih) * g.W + u32(iw), ok)], ok);
 }
 
 // gy[n][k][p][q], zero outside.
 fn grad(n: u32, k: u32, p: u32, q: u32) -> f32 {
-  let ok = k < g.K && p < g.P && q < g.Q;
+  let ok = (k < g.K) & (p < g.P) & (q < g.Q);
   return select(0.0, gy[select(0u, ((n * g.K + k) * g.P + p) * g.Q + q, ok)], ok);
 }
 

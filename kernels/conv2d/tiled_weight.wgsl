@@ -55,7 +55,9 @@ fn weightTiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     for (var e = lid; e < BK * BM; e += WGT) {
       let red = r0 + e / BM;
       let k = bm + e % BM;
-      let ok = red < red1 && k < g.K;
+      // `&`, not `&&`: Tint makes && into branches, and SwiftShader (Chromium) never
+      // finishes compiling them in unrolled code (the operands have no side effects).
+      let ok = (red < red1) & (k < g.K);
       let idx = ((red / PQ) * g.K + k) * PQ + red % PQ;
       As[e] = select(0.0, gy[select(0u, idx, ok)], ok);
     }

@@ -31,7 +31,9 @@ fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
 
 // Weight (r, s) of filter (k, c), zero outside K × C (the padding rows).
 fn tap(k: u32, c: u32, rs: u32) -> f32 {
-  let ok = k < fq.K && c < fq.C;
+  // `&`, not `&&`: Tint makes && into branches, and SwiftShader (Chromium) never
+  // finishes compiling them in unrolled code (the operands have no side effects).
+  let ok = (k < fq.K) & (c < fq.C);
   return select(0.0, w[select(0u, (k * fq.C + c) * 9u + rs, ok)], ok);
 }
 

@@ -46,13 +46,15 @@ fn winogradGemmTiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     for (var e = lid; e < BK * BM; e += WGT) {
       let l = r0 + e / BM;
       let m = bm + e % BM;
-      let ok = l < l1 && m < Mp;
+      // `&`, not `&&`: Tint makes && into branches, and SwiftShader (Chromium) never
+      // finishes compiling them in unrolled code (the operands have no side effects).
+      let ok = (l < l1) & (m < Mp);
       As[e] = select(0.0, a[select(0u, abase + l * Mp + m, ok)], ok);
     }
     for (var e = lid; e < BK * BN; e += WGT) {
       let l = r0 + e / BN;
       let n = bn + e % BN;
-      let ok = l < l1 && n < N;
+      let ok = (l < l1) & (n < N);
       Bs[e] = select(0.0, b[select(0u, bbase + l * N + n, ok)], ok);
     }
     workgroupBarrier();

@@ -41,7 +41,9 @@ fn index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
 }
 
 fn at(plane: u32, r: i32, c: i32) -> f32 {
-  let ok = r >= 0 && r < i32(tp.H) && c >= 0 && c < i32(tp.W);
+  // `&`, not `&&`: Tint makes && into branches, and SwiftShader (Chromium) never
+  // finishes compiling them in unrolled code (the operands have no side effects).
+  let ok = (r >= 0) & (r < i32(tp.H)) & (c >= 0) & (c < i32(tp.W));
   return select(0.0, src[select(0u, plane + u32(r) * tp.W + u32(c), ok)], ok);
 }
 
@@ -57,7 +59,7 @@ fn origin(c: u32, t: u32) -> vec4<i32> {
   let ty = (t / tp.TW) % tp.TH;
   let n = tp.n0 + t / (tp.TW * tp.TH);
   let plane = (n * tp.C + c) * tp.H * tp.W;
-  let ok = c < tp.C && t < tp.T;
+  let ok = (c < tp.C) & (t < tp.T);
   return vec4(i32(plane), i32(MT * ty) - tp.pad, i32(MT * tx) - tp.pad, select(0, 1, ok));
 }
 
