@@ -2,24 +2,15 @@
 //
 // Charts are drawn by Observable Plot into linkedom's small DOM (no browser, no canvas); the
 // page fetches nothing and runs no script.
-import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
-import type { EpochRecord, RunLog } from "./run_log.ts";
+import type { RunLog } from "./run_log.ts";
+import { confusionHeatmap, curveChart, CURVES, type PlotDocument } from "./report_charts.ts";
 
-/** The four curves, as the page names and orders them. */
-export const CURVES = [
-  { key: "loss", title: "Training loss", unit: "mean cross-entropy" },
-  { key: "testLoss", title: "Test loss", unit: "mean cross-entropy" },
-  { key: "accuracy", title: "Test accuracy", unit: "%" },
-  { key: "lr", title: "Learning rate", unit: "set at the start of the epoch" },
-] as const;
+export { CURVES };
 
 function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-
-/** The document type Plot draws into (Deno has no DOM types; linkedom provides the object). */
-type PlotDocument = NonNullable<Plot.PlotOptions["document"]>;
 
 function newDocument(): PlotDocument {
   const window = parseHTML("<!doctype html><html><body></body></html>") as unknown;
@@ -28,82 +19,6 @@ function newDocument(): PlotDocument {
 
 function html(node: unknown): string {
   return (node as { outerHTML: string }).outerHTML;
-}
-
-function curve(
-  doc: PlotDocument,
-  epochs: EpochRecord[],
-  key: typeof CURVES[number]["key"],
-): string {
-  const data = epochs.map((e) => ({ epoch: e.epoch, value: e[key] }));
-  const digits = key === "lr" ? 6 : key === "accuracy" ? 2 : 4;
-  const last = epochs.at(-1)!.epoch;
-  const svg = Plot.plot({
-    document: doc,
-    width: 540,
-    height: 240,
-    marginLeft: 56,
-    grid: true,
-    x: {
-      label: "epoch",
-      domain: [1, Math.max(2, last)],
-      // Whole epochs only: every epoch up to 12, else Plot's round ticks.
-      ticks: last <= 12 ? Array.from({ length: Math.max(2, last) }, (_, i) => i + 1) : 8,
-      tickFormat: "d",
-    },
-    y: { label: null, nice: true, zero: key === "lr" || key === "accuracy" },
-    marks: [
-      Plot.line(data, { x: "epoch", y: "value", stroke: "#2563eb", strokeWidth: 2 }),
-      Plot.dot(data, {
-        x: "epoch",
-        y: "value",
-        fill: "#2563eb",
-        r: 3.5,
-        title: (d: { epoch: number; value: number }) =>
-          `epoch ${d.epoch}: ${d.value.toFixed(digits)}`,
-      }),
-    ],
-  });
-  return html(svg);
-}
-
-function heatmap(doc: PlotDocument, confusion: number[], names: string[]): string {
-  const k = names.length;
-  const cells = confusion.map((n, i) => ({
-    y: names[Math.floor(i / k)],
-    p: names[i % k],
-    n,
-    diagonal: Math.floor(i / k) === i % k,
-  }));
-  const max = Math.max(1, ...confusion);
-  const svg = Plot.plot({
-    document: doc,
-    width: 620,
-    height: 520,
-    marginLeft: 90,
-    marginBottom: 70,
-    padding: 0.04,
-    x: { domain: names, label: "predicted class", tickRotate: -35 },
-    y: { domain: names, label: "true class" },
-    color: { type: "sqrt", scheme: "blues", domain: [0, max], legend: false },
-    marks: [
-      Plot.cell(cells, {
-        x: "p",
-        y: "y",
-        fill: "n",
-        stroke: (d: { diagonal: boolean }) => (d.diagonal ? "#1e3a8a" : "none"),
-        title: (d: { y: string; p: string; n: number }) => `${d.y} → ${d.p}: ${d.n}`,
-      }),
-      Plot.text(cells, {
-        x: "p",
-        y: "y",
-        text: (d: { n: number }) => String(d.n),
-        fill: (d: { n: number }) => (Math.sqrt(d.n / max) > 0.6 ? "white" : "#111827"),
-        fontSize: 11,
-      }),
-    ],
-  });
-  return html(svg);
 }
 
 function table(head: string[], rows: (string | number)[][], cls = ""): string {
@@ -164,12 +79,12 @@ export function reportPage(log: RunLog, options: { written?: Date } = {}): strin
   const figures = CURVES.map((c) =>
     `<figure class="curve" data-curve="${c.key}"><figcaption>${esc(c.title)} <small>${
       esc(c.unit)
-    }</small></figcaption>${curve(doc, epochs, c.key)}</figure>`
+    }</small></figcaption>${html(curveChart(doc, epochs, c.key))}</figure>`
   ).join("");
   const k = names.length;
   const heat = last.confusion && k * k === last.confusion.length
     ? `<figure class="heatmap" data-epoch="${last.epoch}"><figcaption>Confusion matrix, epoch ${last.epoch} <small>rows: true class, columns: predicted; counts of test images</small></figcaption>${
-      heatmap(doc, last.confusion, names)
+      html(confusionHeatmap(doc, last.confusion, names))
     }</figure>`
     : `<figure class="heatmap"><figcaption>Confusion matrix</figcaption><p>This metrics file has no confusion matrix.</p></figure>`;
   const perEpoch = table(
