@@ -3,6 +3,7 @@ import { resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
 import type { ModelSpec } from "../models/spec.ts";
 import { SGD_DEFAULTS } from "../engine/train/options.ts";
+import { summary } from "../models/summary.ts";
 
 /** Recipe names, as in the task names `train:res` and `train:wide`. */
 export type RecipeName = "res" | "wide";
@@ -98,4 +99,36 @@ export const RECIPES: Record<RecipeName, Recipe> = {
 /** Training images per epoch of a recipe on the full 50,000 (100,000 when mirrored). */
 export function epochImages(r: Recipe, n = 50_000): number {
   return r.mirror ? 2 * n : n;
+}
+
+/** What a run chooses besides the recipe: the model knobs, epochs, batch and seed. */
+export interface RunChoices extends ModelKnobs {
+  epochs: number;
+  batch: number;
+  seed: number;
+}
+
+/**
+ * The settings a checkpoint of a run carries (`train:res`/`train:wide` and the browser page
+ * alike); a resume must match every one of them.
+ */
+export function recipeSettings(
+  r: Recipe,
+  c: RunChoices,
+  n: number,
+  nTest: number,
+): Record<string, unknown> {
+  return {
+    recipe: r.name,
+    model: summary(r.spec(c)).model,
+    epochs: c.epochs,
+    batch: c.batch,
+    limit: n,
+    testLimit: nTest,
+    seed: c.seed,
+    augment: r.augment,
+    mirror: r.mirror,
+    smoothing: r.smoothing,
+    ...r.sgd,
+  };
 }

@@ -11,7 +11,7 @@ import { summary } from "../models/summary.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
 import { convShapes } from "../models/conv_shapes.ts";
 import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
-import type { RecipeName } from "./recipes.ts";
+import { type RecipeName, recipeSettings } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
 import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
 import { removeStale } from "../engine/files.ts";
@@ -28,21 +28,7 @@ const count = (n: number, what: string) =>
 
 /** The settings a checkpoint carries; a resume must match every one of them. */
 export function runSettings(f: TrainFlags, n: number, nTest: number): Record<string, unknown> {
-  const r = f.recipe;
-  const model = summary(r.spec(f)).model;
-  return {
-    recipe: r.name,
-    model,
-    epochs: f.epochs,
-    batch: f.batch,
-    limit: n,
-    testLimit: nTest,
-    seed: f.seed,
-    augment: r.augment,
-    mirror: r.mirror,
-    smoothing: r.smoothing,
-    ...r.sgd,
-  };
+  return recipeSettings(f.recipe, f, n, nTest);
 }
 
 /** The settings the report page shows, in reading order. */
