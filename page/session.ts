@@ -4,7 +4,7 @@ import type { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
 import { type EpochResult, train, type TrainResult } from "../engine/train/trainer.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
-import { type MeanStd, meanStd, zscore } from "../data/transforms.ts";
+import { type MeanStd, meanStd } from "../data/transforms.ts";
 import { type Module, module } from "../models/module.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
 import { MemoryCheckpoints } from "../models/checkpoint_store.ts";
@@ -193,7 +193,12 @@ export class Session {
 
   /** Logits of the first `count` test images in evaluation mode (what `deno task eval` computes). */
   async logits(count: number): Promise<number[][]> {
-    const x = zscore(this.#data.X.subarray(0, count * 3072), count, this.stats);
+    // (pixel − mean) / std per channel, as `deno task eval` and `predict` standardize.
+    const x = new Float32Array(count * 3072);
+    for (let i = 0; i < x.length; i++) {
+      const c = Math.floor(i / 1024) % 3;
+      x[i] = (this.#data.X[i] - this.stats.mean[c]) / this.stats.std[c];
+    }
     const { engine, model } = this;
     const out = engine.noGrad(() =>
       engine.scope(() => {
