@@ -4,7 +4,7 @@
 // Standalone: deno run -A bench/conv_bench.ts --batch 8 [--quick] [--variant blocked|tiled|winograd|winograd4]
 //             [--conv direct|winograd|auto] [--only <label substring>] [--runs 5]
 import { Engine } from "../engine/engine.ts";
-import type { Tensor } from "../engine/tensor.ts";
+import { uniformTensor } from "../engine/random.ts";
 import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
@@ -90,13 +90,6 @@ export interface ConvBenchOptions {
   candidates?: boolean;
 }
 
-function rand(e: Engine, shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) d[i] = Math.sin(i * 12.9898) * 0.5;
-  return e.keep(e.upload(d, shape));
-}
-
 /** Times forward, backward-input and backward-weight of every distinct conv shape. */
 export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<ConvBenchRow[]> {
   const timer = new GpuTimer(e);
@@ -104,10 +97,10 @@ export async function benchConv(e: Engine, options: ConvBenchOptions): Promise<C
   const N = options.batch;
   for (const l of CONV_LAYERS) {
     if (options.only && !l.label.includes(options.only)) continue;
-    const x = rand(e, [N, l.C, l.H, l.H]);
-    const w = rand(e, [l.K, l.C, l.R, l.R]);
+    const x = e.keep(uniformTensor(e, [N, l.C, l.H, l.H], 1, -0.5, 0.5));
+    const w = e.keep(uniformTensor(e, [l.K, l.C, l.R, l.R], 2, -0.5, 0.5));
     const g = conv2dGeometry("bench", x.shape, w.shape, l.stride, l.padding);
-    const gy = rand(e, [N, l.K, g.P, g.Q]);
+    const gy = e.keep(uniformTensor(e, [N, l.K, g.P, g.Q], 3, -0.5, 0.5));
     const geo = { stride: l.stride, padding: l.padding };
     const flops = 2 * N * l.K * g.P * g.Q * l.C * l.R * l.R;
     const runs: [Conv2dDirection, (cfg: Conv2dConfig) => void][] = [

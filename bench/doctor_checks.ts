@@ -16,7 +16,7 @@ import { maxPool2d } from "../engine/ops/pool.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { ParamStore } from "../engine/params.ts";
 import { SGD } from "../engine/optim.ts";
-import { mulberry32 } from "../engine/random.ts";
+import { uniformValues } from "../engine/random.ts";
 import {
   conv2dBackwardInputRef,
   conv2dBackwardWeightRef,
@@ -24,6 +24,7 @@ import {
   type ConvShape,
 } from "../tests/reference/conv2d.ts";
 import { matmulRef } from "../tests/reference/matmul.ts";
+import { scaledError as relError } from "../tests/reference/error.ts";
 import { crossEntropyRef } from "../tests/reference/loss.ts";
 import { sgdStepRef } from "../tests/reference/sgd.ts";
 import { batchNormBackwardRef, batchNormForwardRef } from "../tests/reference/batch_norm.ts";
@@ -37,19 +38,8 @@ export interface Check {
   ok: boolean;
 }
 
-/** Largest |a − b| over the largest |b| (errors relative to the values' scale). */
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, m = 1e-30;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return a.length === b.length ? d / m : Infinity;
-}
-
 function values(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+  return Float32Array.from(uniformValues(n, seed, lo, hi));
 }
 
 /** Runs `fn` in a scope, keeps what it returns, reads it back and frees it. */

@@ -2,6 +2,7 @@
 // Standalone: deno run -A bench/layers_bench.ts --batch 16 [--reps 7]
 import { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { uniformTensor } from "../engine/random.ts";
 import {
   batchNormBackward,
   batchNormForward,
@@ -46,13 +47,6 @@ async function time(e: Engine, reps: number, fn: () => void): Promise<number> {
   return ms.sort((a, b) => a - b)[Math.floor(reps / 2)];
 }
 
-function random(e: Engine, shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 2;
-  return e.upload(data, shape);
-}
-
 /**
  * Times batch norm forward/backward (training, with ReLU) at every distinct BN shape of
  * resnet18a and WRN-16-8, max/avg/adaptive pooling and dropout, for one batch size.
@@ -88,8 +82,8 @@ export async function benchLayers(
       continue;
     }
     const n = batch * c * h * h;
-    const x = random(e, shape);
-    const gy = random(e, shape);
+    const x = uniformTensor(e, shape, 1, -2, 2);
+    const gy = uniformTensor(e, shape, 2, -2, 2);
     const bn: BatchNormState = {
       weight: e.full([c], 1),
       bias: e.zeros([c]),
@@ -121,7 +115,7 @@ export async function benchLayers(
   }
   const pool = async (name: string, shape: number[], op: (x: Tensor) => Tensor) => {
     if (!wanted(`${name} fwd`, shape) && !wanted(`${name} fwd+bwd`, shape)) return;
-    const x = random(e, shape);
+    const x = uniformTensor(e, shape, 1, -2, 2);
     x.requiresGrad = true;
     const n = x.size;
     const outBytes = e.scope(() => {
@@ -151,7 +145,7 @@ export async function benchLayers(
   await pool("adaptive avgpool (resnet head)", [batch, 512, 4, 4], adaptiveAvgPool2d);
   for (const shape of [[batch, 128, 32, 32], [batch, 512, 8, 8]]) {
     if (!wanted("dropout 0.3 fwd", shape)) continue;
-    const x = random(e, shape);
+    const x = uniformTensor(e, shape, 1, -2, 2);
     await add("dropout 0.3 fwd", shape, 8 * x.size, () => {
       dropout(x, 0.3, { training: true, seed: 1 });
     });

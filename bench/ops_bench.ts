@@ -1,6 +1,7 @@
 // Bench rows for the small kernels of a step: softmax-CE, the linear head and the fused SGD update.
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { uniformTensor } from "../engine/random.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { linear } from "../engine/ops/matmul.ts";
 import { ParamStore } from "../engine/params.ts";
@@ -25,10 +26,7 @@ export interface OpsOptions {
 }
 
 function filled(e: Engine, shape: number[], seed: number, grad = false): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = Math.sin((i + 1) * 12.9898 + seed) * 0.5;
-  const t = e.upload(v, shape);
+  const t = uniformTensor(e, shape, seed, -0.5, 0.5);
   t.requiresGrad = grad;
   return t;
 }

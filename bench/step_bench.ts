@@ -8,6 +8,7 @@ import { summary } from "../models/summary.ts";
 import { epochImages, type Recipe, RECIPES } from "../tasks/recipes.ts";
 import type { Row } from "./tables.ts";
 import { timerFor } from "./timing.ts";
+import { uniformTensor } from "../engine/random.ts";
 
 const MIB = 1024 * 1024;
 
@@ -42,9 +43,7 @@ export interface RecipeStep {
 export function recipeStep(e: Engine, m: Recipe, B: number): RecipeStep {
   const model = module(e, m.spec(), { seed: 1 });
   const sgd = new SGD(model.params, { lr: m.sgd.baseLr, ...m.sgd });
-  const xv = new Float32Array(B * 3 * 32 * 32);
-  for (let i = 0; i < xv.length; i++) xv[i] = Math.sin(i * 0.37) * 1.5;
-  const x = e.upload(xv, [B, 3, 32, 32]);
+  const x = uniformTensor(e, [B, 3, 32, 32], 1, -1.5, 1.5);
   const y = e.upload(Array.from({ length: B }, (_, i) => (i * 3) % 10), [B], "u32");
   return {
     train: () => {

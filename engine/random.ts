@@ -1,4 +1,7 @@
-// Seeded randomness, one of each: the generator (mulberry32) and the seed mixer (murmur3 finalizer).
+// Seeded randomness, one of each: the generator (mulberry32), the seed mixer (murmur3 finalizer), and
+// uniform values and tensors drawn from it.
+import type { Engine } from "./engine.ts";
+import type { Tensor } from "./tensor.ts";
 
 /** A seeded generator of uniform floats in [0, 1) (mulberry32): same seed, same sequence. */
 export function mulberry32(seed: number): () => number {
@@ -25,4 +28,24 @@ export function mixSeed(...parts: number[]): number {
     h = (h ^ (h >>> 16)) >>> 0;
   }
   return h;
+}
+
+/** n uniform values in [lo, hi) from `seed` (mulberry32): the inputs of tests, checks and benches. */
+export function uniformValues(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  const r = mulberry32(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** An f32 tensor of `shape` holding {@linkcode uniformValues} (rounded to f32). */
+export function uniformTensor(
+  engine: Engine,
+  shape: readonly number[],
+  seed = 0,
+  lo = -1,
+  hi = 1,
+): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return engine.upload(Float32Array.from(uniformValues(n, seed, lo, hi)), shape);
 }

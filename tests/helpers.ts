@@ -1,7 +1,7 @@
 // Test helpers: one shared engine, seeded random data, float64 comparisons.
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
-import { mulberry32 } from "../engine/random.ts";
+import { mulberry32, uniformValues } from "../engine/random.ts";
 
 let shared: Promise<Engine> | null = null;
 let registered = 0;
@@ -50,13 +50,9 @@ export function gpuTest(
 /** A seeded generator of uniform floats in [0, 1) (the project's mulberry32). */
 export const rng: (seed: number) => () => number = mulberry32;
 
-/** n uniform values in [lo, hi) from a seed. */
-export function randn(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  const r = rng(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
+/** n uniform values in [lo, hi) from a seed (the engine's `uniformValues`). */
+export const randn: (n: number, seed: number, lo?: number, hi?: number) => Float64Array =
+  uniformValues;
 
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise, naming the first bad index. */
 export function assertClose(

@@ -28,16 +28,7 @@ import {
   convOut,
   type ConvShape,
 } from "./reference/conv2d.ts";
-
-/** max |got − want| / max |want|: the error relative to the output's scale. */
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < want.length; i++) {
-    d = Math.max(d, Math.abs(got[i] - want[i]));
-    m = Math.max(m, Math.abs(want[i]));
-  }
-  return got.length === want.length ? d / m : Infinity;
-}
+import { scaledError as relErr } from "./reference/error.ts";
 
 function check(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number) {
   const r = relErr(got, want);
