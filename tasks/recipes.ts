@@ -103,8 +103,11 @@ export function epochImages(r: Recipe, n = 50_000): number {
 
 /** What a run chooses besides the recipe: the model knobs, epochs, batch and seed. */
 export interface RunChoices extends ModelKnobs {
+  /** Epochs of the run. */
   epochs: number;
+  /** Training batch. */
   batch: number;
+  /** Seed of initialisation, data order, augmentation and dropout. */
   seed: number;
 }
 
