@@ -87,3 +87,30 @@ Deno.test("docs: nothing cites the design notes or paths outside the checkout", 
   }
   assertEquals(cited, [], `cites what a checkout lacks:\n${cited.join("\n")}`);
 });
+
+Deno.test("docs: the examples of docs/library.md run as pasted", async () => {
+  const text = Deno.readTextFileSync(`${ROOT}docs/library.md`);
+  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert(blocks.length >= 2, `only ${blocks.length} examples found`);
+  const tmp = await Deno.makeTempDir();
+  try {
+    for (const [i, code] of blocks.entries()) {
+      assert(code.includes('from "./mod.ts"'), `example ${i + 1} does not import ./mod.ts`);
+      await Deno.writeTextFile(
+        `${tmp}/example${i}.ts`,
+        code.replace('from "./mod.ts"', `from "${new URL("mod.ts", `file://${ROOT}`).href}"`),
+      );
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--config", `${ROOT}deno.json`, `example${i}.ts`],
+        cwd: tmp,
+        env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, `example ${i + 1} of docs/library.md failed:\n${err}`);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
