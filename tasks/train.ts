@@ -2,6 +2,14 @@
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
 import { train } from "../engine/train/trainer.ts";
+import type { Trainable } from "../engine/train/interfaces.ts";
+import {
+  checkMemory,
+  describeNeed,
+  MemoryLimitError,
+  type MemoryNeed,
+  type MemoryQuestion,
+} from "../engine/train/memory.ts";
 import { duration, mistakesTable, perClassTable } from "../engine/train/format.ts";
 import { type Cifar10, cifar10 } from "../data/cifar10.ts";
 import { meanStd } from "../data/transforms.ts";
@@ -70,6 +78,22 @@ function sizes(f: TrainFlags, d: Cifar10): { n: number; nTest: number } {
   return { n: f.limit ?? d.n, nTest: f.testLimit ?? d.nTest };
 }
 
+/** The run's memory need, or a UsageError naming --batch, the limit and the batch that fits. */
+function fitOrRefuse(
+  engine: Engine,
+  model: Trainable,
+  q: MemoryQuestion,
+  batch: number,
+): MemoryNeed {
+  try {
+    return checkMemory(engine, model, q);
+  } catch (e) {
+    if (!(e instanceof MemoryLimitError)) throw e;
+    const hint = e.largestBatch > 0 ? ` (--batch ${e.largestBatch})` : "";
+    throw new UsageError(`--batch ${batch}: ${e.message}${hint}`);
+  }
+}
+
 /** Runs a recipe with parsed flags; returns the process exit code. */
 export async function runRecipe(f: TrainFlags): Promise<number> {
   // Every output path, then the data, then the checkpoints: all before any GPU work.
@@ -133,6 +157,18 @@ async function runOn(
   const { n, nTest } = run;
   const say = (line: string) => f.quiet || console.log(line);
   say(describeGpu(engine.gpu));
+  // The model, then whether its steps fit the adapter at this batch: before data and tuning.
+  const spec = r.spec(f);
+  const model = module(engine, spec, { seed: f.seed });
+  const length = r.mirror ? 2 * n : n;
+  const memory = {
+    batch: Math.min(f.batch, length),
+    testBatch: Math.min(r.testBatch, nTest),
+    smoothing: r.smoothing,
+    // Images and labels of both splits, and an epoch's order.
+    dataBytes: (n + nTest) * 3076 + length * 4,
+  };
+  say(describeNeed(engine, fitOrRefuse(engine, model, memory, f.batch)));
   const stats = meanStd(d.x, n);
   const trainSet = GpuCifar.upload(engine, {
     images: d.x.subarray(0, n * 3072),
@@ -144,7 +180,6 @@ async function runOn(
     labels: d.Y.subarray(0, nTest),
     n: nTest,
   }, { stats, batchSize: r.testBatch });
-  const spec = r.spec(f);
   const s = summary(spec);
   say(
     `${s.model}: ${count(s.params, "parameter")}, ${
@@ -157,7 +192,6 @@ async function runOn(
       count(nTest, "image")
     }, batch ${f.batch}, ${count(f.epochs, "epoch")}`,
   );
-  const model = module(engine, spec, { seed: f.seed });
   const recorder = new RunRecorder(
     f.metrics ?? besideCheckpoint(f.checkpoint, ".jsonl"),
     besideCheckpoint(f.checkpoint, ".html"),
@@ -182,6 +216,8 @@ async function runOn(
       directions: ["forward" as const],
     })),
   ], { cache: f.tuneCache, log: say });
+  // The tuned kernels may need other workspaces than the untuned ones: checked again.
+  fitOrRefuse(engine, model, memory, f.batch);
   const tty = !f.quiet && Deno.stdout.isTerminal();
   const enc = new TextEncoder();
   const result = await train(engine, model, trainSet, testSet, {

@@ -10,3 +10,13 @@ export { train, TrainingDivergedError } from "./trainer.ts";
 export { type EpochResult, SGD_DEFAULTS, type TrainOptions, type TrainResult } from "./options.ts";
 export type { Batch, BatchSource, Checkpointer, Trainable, TrainPosition } from "./interfaces.ts";
 export { cosineLr } from "./schedule.ts";
+export {
+  checkMemory,
+  describeNeed,
+  fitsBatch,
+  largestBatch,
+  MemoryLimitError,
+  type MemoryNeed,
+  memoryNeed,
+  type MemoryQuestion,
+} from "./memory.ts";

@@ -4,6 +4,7 @@ import type { SGD } from "../optim.ts";
 import { crossEntropyParts, softmaxCrossEntropy } from "../ops/loss.ts";
 import { type PlannedStep, planStep } from "../planned_step.ts";
 import type { EpochMetrics } from "./metrics.ts";
+import { measureStep, type StepMemory } from "../step_memory.ts";
 import type { BatchSource, Trainable } from "./interfaces.ts";
 
 /** What the planned steps need of a data split: batch sizes and a batch built from an index. */
@@ -54,34 +55,50 @@ export class PlannedSteps {
     const now = this.#now;
     now.epoch = epoch;
     now.batch = batch;
-    this.#plan(data, batch, () => {
-      const e = this.#engine, o = this.#options;
-      return planStep(e, () => {
-        const b = data.batch(() => now.batch);
-        const seed = () => o.dropoutSeed(now.epoch, now.batch);
-        const logits = this.#model.forward(b.x, { training: true, seed });
-        const loss = softmaxCrossEntropy(logits, b.y, { smoothing: o.smoothing });
-        this.#metrics.trackTrain(loss, () => now.batch);
-        e.tape.backward(loss);
-        this.#opt.step();
-      });
-    }).replay();
+    this.#plan(data, batch, () => planStep(this.#engine, this.#trainBody(data))).replay();
   }
 
   /** Runs test batch `batch` of `data` (no tape). */
   test(data: PlannedBatches, batch: number): void {
-    const now = this.#now;
-    now.test = batch;
-    this.#plan(data, batch, () => {
-      const e = this.#engine;
-      return planStep(e, () =>
-        e.noGrad(() => {
-          const b = data.batch(() => now.test);
-          const logits = this.#model.forward(b.x, { training: false });
-          const parts = crossEntropyParts(logits, b.y, { smoothing: this.#options.smoothing });
-          this.#metrics.trackTest(parts.rowLoss, parts.pred, b.y);
-        }));
-    }).replay();
+    this.#now.test = batch;
+    this.#plan(data, batch, () => planStep(this.#engine, this.#testBody(data))).replay();
+  }
+
+  /**
+   * What a training step on batches of `train` and a test step on `test` would allocate and
+   * bind, found without allocating (engine/step_memory.ts); nothing is planned or run.
+   */
+  measure(train: PlannedBatches, test: PlannedBatches): { train: StepMemory; test: StepMemory } {
+    return {
+      train: measureStep(this.#engine, this.#trainBody(train)),
+      test: measureStep(this.#engine, this.#testBody(test)),
+    };
+  }
+
+  /** What a training step records: batch, forward, loss, backward, SGD. */
+  #trainBody(data: PlannedBatches): () => void {
+    const now = this.#now, e = this.#engine, o = this.#options;
+    return () => {
+      const b = data.batch(() => now.batch);
+      const seed = () => o.dropoutSeed(now.epoch, now.batch);
+      const logits = this.#model.forward(b.x, { training: true, seed });
+      const loss = softmaxCrossEntropy(logits, b.y, { smoothing: o.smoothing });
+      this.#metrics.trackTrain(loss, () => now.batch);
+      e.tape.backward(loss);
+      this.#opt.step();
+    };
+  }
+
+  /** What a test step records: batch, forward with running statistics, loss and confusion. */
+  #testBody(data: PlannedBatches): () => void {
+    const now = this.#now, e = this.#engine;
+    return () =>
+      e.noGrad(() => {
+        const b = data.batch(() => now.test);
+        const logits = this.#model.forward(b.x, { training: false });
+        const parts = crossEntropyParts(logits, b.y, { smoothing: this.#options.smoothing });
+        this.#metrics.trackTest(parts.rowLoss, parts.pred, b.y);
+      });
   }
 
   /** GPU bytes the plans hold. */
