@@ -1,4 +1,7 @@
 // Atomic file writes (temp file, fsync, rename, fsync the folder) and removal of dead writers' litter.
+import { WriteError, type WriteStep } from "./write_error.ts";
+
+export { WriteError, type WriteStep };
 
 /** Options for {@linkcode writeFileAtomic}. */
 export interface AtomicWriteOptions {
@@ -63,24 +66,35 @@ export async function writeFileAtomic(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const tmp = tempPath(path);
+  const total = data instanceof Uint8Array ? data.length : null;
   let created = false;
+  let step: WriteStep = "create";
+  let written = 0;
   try {
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     created = true;
     try {
+      step = "write";
       const chunks = data instanceof Uint8Array ? [data] : data;
       for await (const chunk of chunks) {
-        for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
+        for (let at = 0; at < chunk.length;) {
+          const n = await file.write(chunk.subarray(at));
+          at += n;
+          written += n;
+        }
       }
+      step = "sync";
       await file.sync();
     } finally {
       file.close();
     }
+    step = "check";
     await options.check?.();
+    step = "rename";
     await Deno.rename(tmp, path);
   } catch (e) {
     if (created) await Deno.remove(tmp).catch(() => {});
-    throw new Error(`Cannot write ${path}: ${messageOf(e)}`, { cause: e });
+    throw new WriteError(path, step, messageOf(e), { tmp, total, written, cause: e });
   }
   await syncDir(parentOf(path));
 }

@@ -1,6 +1,8 @@
 // The training loop: epochs of SGD steps (one submission each), a test pass, checkpoints.
 import type { Engine } from "../engine.ts";
 import { DeviceError } from "../device.ts";
+import { GpuError } from "../device_errors.ts";
+import { WriteError } from "../write_error.ts";
 import { SGD } from "../optim.ts";
 import { appendTextFile } from "../files.ts";
 import { cosineLr } from "./schedule.ts";
@@ -193,6 +195,18 @@ export async function train(
     }
   } catch (e) {
     // A lost device or a GPU error stops the run at once; say where and what is kept.
+    if (e instanceof GpuError && e.kind === "out-of-memory") {
+      e.message += `; the planned steps held ${
+        ctx.steps.bytes.toLocaleString("en-US")
+      } bytes at batch ${trainSet.batchSize}: a smaller batch needs less`;
+    }
+    if (e instanceof WriteError && e.path === options.checkpoint) {
+      const room = e.noSpace ? " once there is room" : "";
+      e.message += `; the run stopped in epoch ${epochNow + 1}: ` +
+        (kept
+          ? `the last good checkpoint is ${kept}: resume with --resume ${kept}${room}`
+          : `no checkpoint was written yet`);
+    }
     if (e instanceof DeviceError) {
       e.message += ` (in epoch ${epochNow + 1}); ` +
         (kept
