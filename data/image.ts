@@ -74,19 +74,91 @@ function jpegToRgb(bytes: Uint8Array): RgbImage {
   return { width: img.width, height: img.height, rgb: img.data };
 }
 
+/** What an image file's header declares, read before any pixel is decoded. */
+export interface ImageHeader {
+  kind: "PNG" | "JPEG";
+  width: number;
+  height: number;
+}
+
+const u16 = (b: Uint8Array, at: number) => (b[at] << 8) | b[at + 1];
+const u32 = (b: Uint8Array, at: number) =>
+  ((b[at] << 24) >>> 0) + (b[at + 1] << 16) + u16(b, at + 2);
+
+/** PNG: the IHDR chunk must come first (bytes 8–32): length 13, "IHDR", width, height. */
+function pngHeader(b: Uint8Array): ImageHeader | string {
+  if (b.length < 33) return `it is truncated (${b.length} bytes; a PNG header needs 33)`;
+  const type = String.fromCharCode(...b.subarray(12, 16));
+  if (type !== "IHDR" || u32(b, 8) !== 13) return "its first chunk is not a PNG IHDR header";
+  return { kind: "PNG", width: u32(b, 16), height: u32(b, 20) };
+}
+
+/** JPEG: the markers up to the first frame header (SOF0–SOF15 but DHT, JPG, DAC). */
+function jpegHeader(b: Uint8Array): ImageHeader | string {
+  let at = 2;
+  while (at < b.length) {
+    if (b[at] !== 0xff) return `its marker stream is broken at byte ${at}`;
+    while (b[at] === 0xff) at++; // fill bytes
+    if (at >= b.length) break;
+    const marker = b[at++];
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // no length
+    if (marker === 0xd9 || marker === 0xda) {
+      return "it has no frame header (SOF) before its image data";
+    }
+    if (at + 2 > b.length) break;
+    const length = u16(b, at);
+    const sof = marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
+    if (sof) {
+      if (at + 7 > b.length) break;
+      return { kind: "JPEG", height: u16(b, at + 3), width: u16(b, at + 5) };
+    }
+    if (length < 2) return `its marker stream is broken at byte ${at}`;
+    at += length;
+  }
+  return `it is truncated (${b.length} bytes, no frame header (SOF) yet)`;
+}
+
+/**
+ * The kind and size an image file declares, from its header alone (PNG IHDR, JPEG SOF), checked
+ * before any pixel buffer is allocated: an empty, truncated or non-image file, a zero size, and
+ * a size over the 100-megapixel limit (a small file declaring a huge image) are refused with one
+ * sentence naming `name`.
+ */
+export function imageHeader(bytes: Uint8Array, name: string): ImageHeader {
+  if (bytes.length === 0) throw new TypeError(`Cannot read image ${name}: the file is empty`);
+  const kind = isPng(bytes) ? "PNG" : isJpeg(bytes) ? "JPEG" : null;
+  if (!kind) {
+    const head = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    throw new TypeError(
+      `Cannot read image ${name}: not a PNG or JPEG file (it starts with ${head})`,
+    );
+  }
+  const h = kind === "PNG" ? pngHeader(bytes) : jpegHeader(bytes);
+  if (typeof h === "string") throw new TypeError(`Cannot read ${kind} image ${name}: ${h}`);
+  if (!(h.width > 0 && h.height > 0)) {
+    throw new TypeError(
+      `Cannot read ${kind} image ${name}: it declares ${h.width}×${h.height} pixels`,
+    );
+  }
+  const mp = (h.width * h.height) / 1e6;
+  if (mp > MAX_MEGAPIXELS) {
+    throw new RangeError(
+      `Cannot read ${kind} image ${name}: it declares ${h.width}×${h.height} pixels (${
+        mp.toFixed(0)
+      } megapixels), over the ${MAX_MEGAPIXELS}-megapixel limit; nothing was decoded`,
+    );
+  }
+  return h;
+}
+
 /**
  * Decodes a PNG or JPEG file's bytes (recognised by their signature, not the name) to 8-bit RGB.
  * Alpha is dropped (as PIL's `convert("RGB")` does), grey is copied to all three channels,
  * 16-bit samples keep their high byte. Throws one sentence naming `name` and the problem.
  */
 export function decodeImage(bytes: Uint8Array, name: string): RgbImage {
-  const kind = isPng(bytes) ? "PNG" : isJpeg(bytes) ? "JPEG" : null;
-  if (!kind) {
-    const head = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
-    throw new TypeError(
-      `Cannot read image ${name}: not a PNG or JPEG file (it starts with ${head || "nothing"})`,
-    );
-  }
+  // Size and kind from the header first: nothing is allocated for a file that lies about them.
+  const { kind } = imageHeader(bytes, name);
   let img: RgbImage;
   try {
     img = kind === "PNG" ? pngToRgb(bytes) : jpegToRgb(bytes);

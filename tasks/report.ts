@@ -40,7 +40,8 @@ if (import.meta.main) {
     const out = values.out ?? pagePath(metrics);
     if (out === metrics) throw new UsageError(`--out ${out} would overwrite the metrics file`);
     await checkOutputPath("--out", out);
-    const log = await readRunLog(metrics);
+    // Broken lines are skipped with a warning naming each (a cut line, a resumed run after it).
+    const log = await readRunLog(metrics, { warn: (line) => console.error(line) });
     await writeAtomic(out, reportPage(log));
     console.log(`wrote ${out} (${log.epochs.length} epochs)`);
     return 0;

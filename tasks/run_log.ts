@@ -98,34 +98,56 @@ function checkRecord(v: unknown, where: string): RunHeader | EpochRecord {
   return o as unknown as EpochRecord;
 }
 
-/** Parses a metrics file's text; throws one sentence naming `path`, the line and the problem. */
-export function parseRunLog(text: string, path: string): RunLog {
+/**
+ * Parses a metrics file's text. A broken line (not JSON, or not a record of this format: a run
+ * killed mid-append leaves a cut line, which a resumed run then follows) throws one sentence
+ * naming `path`, the line and the problem, or, with `warn`, is skipped and reported to `warn`
+ * naming its line number, as long as epochs remain (with none, the first problem is thrown).
+ */
+export function parseRunLog(
+  text: string,
+  path: string,
+  options: { warn?: (line: string) => void } = {},
+): RunLog {
   const records: (RunHeader | EpochRecord)[] = [];
+  const skipped: Error[] = [];
   const lines = text.split("\n");
   for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
     const where = `Cannot read metrics ${path}: line ${i + 1}`;
-    let v: unknown;
     try {
-      v = JSON.parse(line);
-    } catch {
-      throw new SyntaxError(
-        `${where} is not JSON${i === lines.length - 1 ? " (a truncated last line?)" : ""}: ${
-          line.slice(0, 40)
-        }`,
-      );
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch {
+        throw new SyntaxError(
+          `${where} is not JSON${i === lines.length - 1 ? " (a truncated last line?)" : ""}: ${
+            line.slice(0, 40)
+          }`,
+        );
+      }
+      records.push(checkRecord(v, where));
+    } catch (e) {
+      if (!options.warn) throw e;
+      skipped.push(e as Error);
     }
-    records.push(checkRecord(v, where));
   }
   const log = foldRun(records);
   if (log.epochs.length === 0) {
+    if (skipped.length) throw skipped[0];
     throw new RangeError(`Cannot read metrics ${path}: it holds no epoch records`);
+  }
+  for (const e of skipped) {
+    options.warn!(`warning: ${e.message.replace(/^Cannot read metrics /, "metrics ")} (skipped)`);
   }
   return log;
 }
 
 /** Reads and parses a metrics file (errors name the file). */
-export async function readRunLog(path: string): Promise<RunLog> {
+export async function readRunLog(
+  path: string,
+  options: { warn?: (line: string) => void } = {},
+): Promise<RunLog> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -133,5 +155,5 @@ export async function readRunLog(path: string): Promise<RunLog> {
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
     throw new Error(`Cannot read metrics ${path}: ${why}`);
   }
-  return parseRunLog(text, path);
+  return parseRunLog(text, path, options);
 }

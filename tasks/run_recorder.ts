@@ -25,6 +25,7 @@ export class RunRecorder {
   #header: Omit<RunHeader, "resumedAt">;
   #resumed: boolean;
   #mine: (RunHeader | EpochRecord)[] = [];
+  #warned = new Set<string>();
 
   constructor(
     metrics: string,
@@ -66,11 +67,19 @@ export class RunRecorder {
     await writeAtomic(this.page, reportPage(await this.#log()));
   }
 
-  /** The whole file's run (earlier epochs of a resumed run included), else this process's epochs. */
+  /**
+   * The whole file's run (earlier epochs of a resumed run included; broken lines skipped with a
+   * warning, once each), else this process's epochs.
+   */
   async #log() {
+    const warn = (line: string) => {
+      if (!this.#warned.has(line)) console.error(line);
+      this.#warned.add(line);
+    };
     try {
-      return parseRunLog(await Deno.readTextFile(this.metrics), this.metrics);
-    } catch {
+      return parseRunLog(await Deno.readTextFile(this.metrics), this.metrics, { warn });
+    } catch (e) {
+      warn(`warning: the report shows this run's epochs only: ${(e as Error).message}`);
       return parseRunLog(this.#mine.map(logLine).join(""), this.metrics);
     }
   }

@@ -158,9 +158,10 @@ Deno.test("decodeImage: undecodable files are one-line errors naming the file", 
       "cat.gif",
       "Cannot read image cat.gif: not a PNG or JPEG file",
     ],
-    [new Uint8Array(0), "empty.png", "Cannot read image empty.png: not a PNG or JPEG file"],
+    [new Uint8Array(0), "empty.png", "Cannot read image empty.png: the file is empty"],
     [png.subarray(0, 40), "cut.png", "Cannot decode PNG image cut.png:"],
-    [jpg.subarray(0, 30), "cut.jpg", "Cannot decode JPEG image cut.jpg:"],
+    [jpg.subarray(0, 30), "cut.jpg", "Cannot read JPEG image cut.jpg: it is truncated"],
+    [jpg.subarray(0, jpg.length - 40), "end.jpg", "Cannot decode JPEG image end.jpg:"],
   ];
   for (const [bytes, name, message] of cases) {
     const e = assertThrows(() => decodeImage(bytes, name), TypeError, message);
