@@ -2,7 +2,7 @@
 /// <reference types="@webgpu/types" />
 import type { Engine } from "./engine.ts";
 import { BufferPool } from "./buffer_pool.ts";
-import type { DispatchSink } from "./plan.ts";
+import type { DispatchSink } from "./step_recording.ts";
 import type { CompiledKernel } from "./kernel.ts";
 import type { BindValue } from "./bindings.ts";
 import { Tensor } from "./tensor.ts";

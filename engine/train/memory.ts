@@ -4,7 +4,8 @@ import { SGD } from "../optim.ts";
 import { sizeClass } from "../buffer_pool.ts";
 import { deviceMemory, type StepMemory } from "../step_memory.ts";
 import { EpochMetrics } from "./metrics.ts";
-import { PlannedSteps } from "./planned_steps.ts";
+import { SGD_DEFAULTS } from "./options.ts";
+import { PlannedSteps } from "./trainer_steps.ts";
 import type { Trainable } from "./interfaces.ts";
 
 /** A batch the adapter cannot hold: what it needs, the limit, and the largest batch that fits. */
@@ -51,7 +52,8 @@ export function memoryNeed(engine: Engine, model: Trainable, q: MemoryQuestion):
   const image = q.image ?? [3, 32, 32];
   const before = engine.pool.stats.allocated;
   // The trainer's optimizer (Nesterov momentum: one more buffer the size of the weights).
-  const opt = new SGD(model.params, { lr: 0, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+  const { momentum, nesterov, weightDecay } = SGD_DEFAULTS;
+  const opt = new SGD(model.params, { lr: 0, momentum, nesterov, weightDecay });
   const metrics = new EpochMetrics(engine, model.classes);
   const steps = new PlannedSteps(engine, { model, opt, metrics }, {
     smoothing: q.smoothing,
