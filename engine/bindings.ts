@@ -1,4 +1,5 @@
 // Bind groups and uniform buffers for dispatches, cached so a static step rebuilds nothing.
+import { DeviceErrors } from "./device_errors.ts";
 import { type Binding, type CompiledKernel, packUniform } from "./kernel.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -134,11 +135,13 @@ function createGroup(
   g: number,
   entries: GPUBindGroupEntry[] | undefined,
 ): GPUBindGroup {
-  return device.createBindGroup({
-    label: k.label,
-    layout: k.pipeline.getBindGroupLayout(g),
-    entries: entries ?? [],
-  });
+  // A scope names the kernel in a validation error (a binding over the adapter's limits).
+  return DeviceErrors.scoped(device, k.label, () =>
+    device.createBindGroup({
+      label: k.label,
+      layout: k.pipeline.getBindGroupLayout(g),
+      entries: entries ?? [],
+    }));
 }
 
 /** Checks bindings by name against a kernel's reflection and returns its entries per group. */

@@ -73,18 +73,55 @@ function kindOf(error: GPUError): string {
  * false) becomes {@linkcode DeviceErrors.first}; later messages only add the kernel's label.
  */
 export class DeviceErrors {
+  /** The first error: what every later dispatch, sync and read throws. */
   first: DeviceError | null = null;
+  #pending: Promise<void>[] = [];
+  static #byDevice = new WeakMap<GPUDevice, DeviceErrors>();
 
+  /** Watches `device`; `closing()` tells a loss the engine caused (its own close) from others. */
   constructor(device: GPUDevice, closing: () => boolean) {
+    DeviceErrors.#byDevice.set(device, this);
     device.addEventListener("uncapturederror", (e) => {
       const error = (e as GPUUncapturedErrorEvent).error;
       const m = LABEL.exec(error.message);
-      const label = m ? (m[1] ?? m[2]) : undefined;
-      if (!this.first) this.first = new GpuError(kindOf(error), error.message, label);
-      else if (label && this.first instanceof GpuError) this.first.nameKernel(label);
+      this.#note(error, m ? (m[1] ?? m[2]) : undefined);
     });
     device.lost.then((info) => {
       if (!closing()) this.first ??= new DeviceLostError(info.reason ?? "unknown", info.message);
     });
+  }
+
+  /**
+   * Runs `create` (a bind group's creation) inside a validation error scope, so that its error,
+   * reported later, carries `label`: the kernel the bind group is for. Without a watcher for
+   * `device` it just runs `create`.
+   */
+  static scoped<T>(device: GPUDevice, label: string, create: () => T): T {
+    const self = DeviceErrors.#byDevice.get(device);
+    if (!self) return create();
+    device.pushErrorScope("validation");
+    try {
+      return create();
+    } finally {
+      self.#pending.push(
+        device.popErrorScope().then((e) => {
+          if (e) self.#note(e, label);
+        }, () => {}),
+      );
+    }
+  }
+
+  /** Waits for the scopes opened so far to report. */
+  async settled(): Promise<void> {
+    while (this.#pending.length) {
+      const pending = this.#pending;
+      this.#pending = [];
+      await Promise.all(pending);
+    }
+  }
+
+  #note(error: GPUError, label: string | undefined): void {
+    if (!this.first) this.first = new GpuError(kindOf(error), error.message, label);
+    else if (label && this.first instanceof GpuError) this.first.nameKernel(label);
   }
 }

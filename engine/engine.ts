@@ -381,6 +381,7 @@ export class Engine {
   }
 
   async #yieldErrors(): Promise<void> {
+    await this.#errors.settled();
     await new Promise((r) => setTimeout(r, 0));
   }
 }

@@ -64,7 +64,8 @@ gpuTest("a GPU validation error is raised at the next sync, not ignored", async 
   const e = await Engine.create();
   const bad = e.device.createShaderModule({ code: "fn broken( {" });
   assert(bad);
-  await assertRejects(() => e.sync(), Error, "WebGPU error");
+  const { GpuError } = await import("../engine/device_errors.ts");
+  await assertRejects(() => e.sync(), GpuError, "Shader '' parsing error: expected identifier");
   e.destroy();
 });
 

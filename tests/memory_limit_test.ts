@@ -86,6 +86,8 @@ Deno.test({
       planStep(e, trainStep(e, B + 1));
       const err = await assertRejects(() => e.sync(), GpuError) as GpuError;
       assertStringIncludes(err.message, `range ${over.bytes} exceeds`);
+      // …and names the kernel the measure named (its bind group's error scope).
+      assertEquals(err.kernel, over.kernel);
     } finally {
       await e.close();
     }
