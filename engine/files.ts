@@ -1,8 +1,6 @@
 // Atomic file writes (temp file, fsync, rename, fsync the folder) and removal of dead writers' litter.
 import { WriteError, type WriteStep } from "./write_error.ts";
 
-export { WriteError, type WriteStep };
-
 /** Options for {@linkcode writeFileAtomic}. */
 export interface AtomicWriteOptions {
   /**

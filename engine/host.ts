@@ -18,3 +18,13 @@ export function quietLavapipe(): void {
     // no --allow-env: the warning is harmless
   }
 }
+
+/** The host's available memory in bytes (Linux /proc/meminfo MemAvailable), or null unknown. */
+export function availableMemory(): number | null {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(Deno.readTextFileSync("/proc/meminfo"));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}

@@ -24,6 +24,7 @@ export { type BindValue, Engine, type UniformValues, type Workgroups } from "./e
 export { describeGpu, DeviceError, type Gpu, type GpuOptions, NoAdapterError } from "./device.ts";
 export { DeviceLostError, GpuError } from "./device_errors.ts";
 export { deviceMemory, measureStep, type StepMemory } from "./step_memory.ts";
+export { WriteError, type WriteStep } from "./write_error.ts";
 export { type DType, Tensor } from "./tensor.ts";
 export { type ParamSpec, ParamStore } from "./params.ts";
 export { SGD, type SgdOptions } from "./optim.ts";

@@ -6,6 +6,7 @@ import type { DispatchSink } from "./step_recording.ts";
 import type { CompiledKernel } from "./kernel.ts";
 import type { BindValue } from "./bindings.ts";
 import { Tensor } from "./tensor.ts";
+import { availableMemory } from "./host.ts";
 
 /** What one step needs: its own buffers and its largest buffer binding. */
 export interface StepMemory {
@@ -61,10 +62,6 @@ export function measureStep(engine: Engine, fn: () => void): StepMemory {
  */
 export function deviceMemory(engine: Engine): { bytes: number; source: string } | null {
   if (!engine.gpu.software) return null;
-  try {
-    const m = /^MemAvailable:\s+(\d+) kB/m.exec(Deno.readTextFileSync("/proc/meminfo"));
-    return m ? { bytes: Number(m[1]) * 1024, source: "the host's available memory" } : null;
-  } catch {
-    return null;
-  }
+  const bytes = availableMemory();
+  return bytes === null ? null : { bytes, source: "the host's available memory" };
 }

@@ -7,3 +7,8 @@ export function env(_name: string): string | undefined {
 
 /** Nothing to do in a browser. */
 export function quietLavapipe(): void {}
+
+/** Unknown in a browser (a page is not told the machine's memory). */
+export function availableMemory(): number | null {
+  return null;
+}
