@@ -168,3 +168,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "out of memory in training: stops at once naming the bytes the steps held and the batch",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  ignore: !source,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    const a = await open(tmp, 3);
+    try {
+      let calls = 0;
+      const err = await assertRejects(
+        () =>
+          train(a.e, a.model, a.trainSet, a.testSet, {
+            ...opts,
+            interrupted: () => {
+              // The event a driver sends when an allocation fails (not forcible on lavapipe).
+              if (++calls === 3) {
+                a.e.device.dispatchEvent(
+                  new GPUUncapturedErrorEvent("uncapturederror", {
+                    error: new GPUOutOfMemoryError("Not enough memory left"),
+                  }),
+                );
+              }
+              assert(calls <= 4, "a batch ran after the error");
+              return false;
+            },
+          }),
+        GpuError,
+      );
+      assertEquals(err.name, "GpuOutOfMemoryError");
+      assert(
+        /^GPU out of memory: Not enough memory left; the planned steps held [0-9,]+ bytes at batch 20: a smaller batch needs less \(in epoch 1\); no checkpoint was written yet$/
+          .test(err.message),
+        err.message,
+      );
+    } finally {
+      await a.e.close();
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
