@@ -9,6 +9,8 @@ export interface LockHolder {
   started: string;
   /** The holder's command line (for the message a second run prints). */
   command: string;
+  /** The Slurm job the holder ran in (`SLURM_JOB_ID`; a requeued job keeps it), if any. */
+  job?: string;
 }
 
 /** The lock file of a checkpoint: `CHECKPOINT.lock`. */
@@ -25,6 +27,14 @@ export class CheckpointInUseError extends Error {
     this.name = "CheckpointInUseError";
     this.lock = lock;
     this.holder = holder;
+  }
+}
+
+function slurmJob(): string | undefined {
+  try {
+    return Deno.env.get("SLURM_JOB_ID") || undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -82,6 +92,7 @@ export async function readLock(path: string): Promise<LockHolder | null> {
         host: v.host,
         started: String(v.started ?? "?"),
         command: String(v.command ?? ""),
+        ...(typeof v.job === "string" ? { job: v.job } : {}),
       };
     }
   } catch {
@@ -95,7 +106,8 @@ export async function readLock(path: string): Promise<LockHolder | null> {
  * {@linkcode RunLock.release} (idempotent; also run when the process exits normally or by
  * `Deno.exit`). A lock whose holder is a dead process on this host (killed, crashed, power
  * lost) is taken over, with a line saying so; a holder on another host cannot be checked and
- * is refused like a live one.
+ * is refused like a live one, unless it ran in this Slurm job (`SLURM_JOB_ID`): a requeued job
+ * that starts on another node takes over its earlier run's lock, saying so.
  *
  * @example
  * ```ts
@@ -137,6 +149,7 @@ export class RunLock {
       host,
       started: new Date().toISOString(),
       command: options.command ?? "",
+      ...(slurmJob() ? { job: slurmJob() } : {}),
     };
     const text = JSON.stringify(me) + "\n";
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -144,7 +157,9 @@ export class RunLock {
       const held = await readLock(path);
       if (held === null) continue; // released in between: try again
       const sameHost = held.host === host;
-      if (held.pid !== 0 && (!sameHost || (await processAlive(held.pid)))) {
+      // A requeued Slurm job may start on another node: its earlier run there has been ended.
+      const earlierRun = !sameHost && held.job !== undefined && held.job === me.job;
+      if (held.pid !== 0 && !earlierRun && (!sameHost || (await processAlive(held.pid)))) {
         throw new CheckpointInUseError(
           `--checkpoint ${checkpoint} is in use by another run: ${describe(held)}; ` +
             `wait for it to end or stop it, or choose another --checkpoint` +
@@ -159,6 +174,8 @@ export class RunLock {
       options.log?.(
         held.pid === 0
           ? `taking over ${path}: it is not a lock file this program wrote`
+          : earlierRun
+          ? `taking over the lock ${path} of pid ${held.pid} on ${held.host}: an earlier run of this Slurm job (${held.job}), requeued`
           : `taking over the lock ${path} of pid ${held.pid} (started ${held.started}), which is no longer running`,
       );
     }

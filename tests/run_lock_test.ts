@@ -55,6 +55,25 @@ Deno.test("run lock: one holder; a dead holder's lock taken over with a line; an
     const far = await refused(() => RunLock.acquire(ck));
     assertStringIncludes(far.message, "pid 999999 on elsewhere");
     assertStringIncludes(far.message, `if that run is gone, remove ${ck}.lock`);
+    // A requeued Slurm job on another node takes over its earlier run's lock; another job's not.
+    const was = Deno.env.get("SLURM_JOB_ID");
+    Deno.env.set("SLURM_JOB_ID", "777");
+    try {
+      const earlier = { ...dead, pid: 1, host: "node9", job: "777" };
+      await Deno.writeTextFile(lockPath(ck), JSON.stringify({ ...earlier, job: "778" }));
+      assertStringIncludes((await refused(() => RunLock.acquire(ck))).message, "pid 1 on node9");
+      await Deno.writeTextFile(lockPath(ck), JSON.stringify(earlier));
+      lines.length = 0;
+      const requeued = await RunLock.acquire(ck, { log: (l) => lines.push(l) });
+      assertEquals(lines, [
+        `taking over the lock ${ck}.lock of pid 1 on node9: an earlier run of this Slurm job (777), requeued`,
+      ]);
+      assertEquals((await readLock(lockPath(ck)))?.job, "777");
+      requeued.release();
+    } finally {
+      if (was === undefined) Deno.env.delete("SLURM_JOB_ID");
+      else Deno.env.set("SLURM_JOB_ID", was);
+    }
     // Garbage where the lock should be: taken over, saying so.
     await Deno.writeTextFile(lockPath(ck), "{half");
     lines.length = 0;
