@@ -1,6 +1,6 @@
 // Adapter and device: the adapter's own limits, optional features, and loud errors.
 /// <reference types="@webgpu/types" />
-import { quietLavapipe } from "./host.ts";
+import { env, quietLavapipe } from "./host.ts";
 
 /** No WebGPU adapter could be found on this machine. */
 export class NoAdapterError extends Error {
@@ -47,13 +47,37 @@ export interface Gpu {
     maxStorageBuffersPerShaderStage: number;
     maxComputeWorkgroupsPerDimension: number;
     minStorageBufferOffsetAlignment: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
   };
+  /** Whether the device was asked for the adapter's maxima or WebGPU's defaults. */
+  limitsMode: GpuLimitsMode;
 }
 
 /** Options for {@linkcode createGpu}. */
 export interface GpuOptions {
   /** Passed to `requestAdapter`. */
   powerPreference?: GPUPowerPreference;
+  /**
+   * "adapter" (the default): ask for the adapter's maxima of the limits the engine uses;
+   * "default": ask for none, so the device has WebGPU's default limits, what any adapter and
+   * browser grants (8 storage buffers per stage, 128 MiB per binding, 16 KiB of workgroup
+   * memory). Default: $RESNET_WEBGPU_LIMITS when set ("adapter" or "default"), else "adapter".
+   */
+  limits?: GpuLimitsMode;
+}
+
+/** Which limits the device is requested with (see {@linkcode GpuOptions.limits}). */
+export type GpuLimitsMode = "adapter" | "default";
+
+/** The limits mode from `options`, else $RESNET_WEBGPU_LIMITS; a wrong value is named. */
+function limitsMode(options: GpuOptions): GpuLimitsMode {
+  const asked = options.limits ?? env("RESNET_WEBGPU_LIMITS") ?? "adapter";
+  if (asked !== "adapter" && asked !== "default") {
+    const where = options.limits ? "GpuOptions.limits" : "$RESNET_WEBGPU_LIMITS";
+    throw new RangeError(`${where} must be "adapter" or "default", got "${asked}"`);
+  }
+  return asked;
 }
 
 const LIMIT_NAMES = [
@@ -71,13 +95,16 @@ export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
   if (!("gpu" in navigator) || !navigator.gpu) {
     throw new NoAdapterError("navigator.gpu is missing in this runtime");
   }
+  const mode = limitsMode(options);
   quietLavapipe();
   const adapter = await navigator.gpu.requestAdapter({
     powerPreference: options.powerPreference ?? "high-performance",
   });
   if (!adapter) throw new NoAdapterError();
   const requiredLimits: Record<string, number> = {};
-  for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
+  if (mode === "adapter") {
+    for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
+  }
   const wanted: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
@@ -108,7 +135,10 @@ export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
       maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
+      maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
     },
+    limitsMode: mode,
   };
 }
 
@@ -117,5 +147,6 @@ export function describeGpu(gpu: Gpu): string {
   const kind = gpu.software ? "software adapter" : "hardware adapter";
   const extras = [gpu.f16 ? "shader-f16" : "", gpu.timestamps ? "timestamp-query" : ""]
     .filter(Boolean).join(", ");
-  return `WebGPU: ${gpu.name} (${kind}${extras ? "; " + extras : ""})`;
+  const limits = gpu.limitsMode === "default" ? "; WebGPU default limits" : "";
+  return `WebGPU: ${gpu.name} (${kind}${extras ? "; " + extras : ""}${limits})`;
 }

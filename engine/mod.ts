@@ -21,7 +21,14 @@
  */
 
 export { type BindValue, Engine, type UniformValues, type Workgroups } from "./engine.ts";
-export { describeGpu, DeviceError, type Gpu, type GpuOptions, NoAdapterError } from "./device.ts";
+export {
+  describeGpu,
+  DeviceError,
+  type Gpu,
+  type GpuLimitsMode,
+  type GpuOptions,
+  NoAdapterError,
+} from "./device.ts";
 export { DeviceLostError, GpuError } from "./device_errors.ts";
 export { deviceMemory, measureStep, type StepMemory } from "./step_memory.ts";
 export { WriteError, type WriteStep } from "./write_error.ts";

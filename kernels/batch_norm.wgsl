@@ -37,6 +37,7 @@ struct Params {
 @group(0) @binding(14) var<storage, read_write> dweight: array<f32>; // [C]
 @group(0) @binding(15) var<storage, read_write> dbias: array<f32>;   // [C]
 @group(0) @binding(16) var<uniform> p: Params;
+@group(0) @binding(17) var<storage, read_write> coef: array<f32>;    // [C, 5] DxCoef per channel
 
 var<workgroup> wa: array<f32, 256>;
 var<workgroup> wb: array<f32, 256>;
@@ -204,7 +205,17 @@ fn backwardReduce(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
   if (lid < 2u) { part[(lid * p.C + c) * p.S + wid.x] = select(wb[0], wa[0], lid == 0u); }
 }
 
-// Backward pass 2, thread per channel: dbias = Σ g, dweight = Σ g·x̂.
+// dx = weight·invstd·(g − k·(dbias + x̂·dweight)/M) = a·g − kb·(x − mean) − kd, per channel
+// with the forward's constants (mu, a, b) for the ReLU mask: pass 3 reads this one array, not
+// seven, so it binds 5 or 6 storage buffers (WebGPU's default limit is 8).
+struct DxCoef { mu: f32, a: f32, b: f32, kb: f32, kd: f32 }
+
+fn dxCoef(c: u32) -> DxCoef {
+  let o = 5u * c;
+  return DxCoef(coef[o], coef[o + 1u], coef[o + 2u], coef[o + 3u], coef[o + 4u]);
+}
+
+// Backward pass 2, thread per channel: dbias = Σ g, dweight = Σ g·x̂, and pass 3's constants.
 @compute @workgroup_size(64)
 fn backwardFinalize(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
@@ -215,17 +226,16 @@ fn backwardFinalize(@builtin(global_invocation_id) gid: vec3u) {
     sg += part[c * p.S + s];
     sgx += part[(p.C + c) * p.S + s];
   }
+  let dw = sgx * invstd[c];
   dbias[c] = sg;
-  dweight[c] = sgx * invstd[c];
-}
-
-// dx = weight·invstd·(g − k·(dbias + x̂·dweight)/M) = q.a·g − kb·(x − mean) − kd.
-struct DxChan { q: Chan, kb: f32, kd: f32 }
-
-fn dxChan(c: u32) -> DxChan {
+  dweight[c] = dw;
   let q = chan(c);
   let m = f32(p.N * p.HW);
-  return DxChan(q, p.k * q.a * invstd[c] * dweight[c] / m, p.k * q.a * dbias[c] / m);
+  coef[5u * c] = q.mu;
+  coef[5u * c + 1u] = q.a;
+  coef[5u * c + 2u] = q.b;
+  coef[5u * c + 3u] = p.k * q.a * invstd[c] * dw / m;
+  coef[5u * c + 4u] = p.k * q.a * sg / m;
 }
 
 // Backward pass 3: dx.
@@ -233,10 +243,11 @@ fn dxChan(c: u32) -> DxChan {
 fn backwardDx(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i0 = runStart(wid, nwg, lid);
   if (i0 >= p.N * p.C * p.HW) { return; }
-  let d = dxChan((i0 / p.HW) % p.C);
+  let d = dxCoef((i0 / p.HW) % p.C);
+  let q = Chan(d.mu, d.a, d.b);
   for (var i = i0; i < i0 + V; i++) {
     let v = x[i];
-    dx[i] = d.q.a * maskedGrad(i, v, d.q) - d.kb * (v - d.q.mu) - d.kd;
+    dx[i] = d.a * maskedGrad(i, v, q) - d.kb * (v - d.mu) - d.kd;
   }
 }
 
@@ -245,11 +256,12 @@ fn backwardDx(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 fn backwardDxRes(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i0 = runStart(wid, nwg, lid);
   if (i0 >= p.N * p.C * p.HW) { return; }
-  let d = dxChan((i0 / p.HW) % p.C);
+  let d = dxCoef((i0 / p.HW) % p.C);
+  let q = Chan(d.mu, d.a, d.b);
   for (var i = i0; i < i0 + V; i++) {
     let v = x[i];
-    let g = maskedGrad(i, v, d.q);
-    dx[i] = d.q.a * g - d.kb * (v - d.q.mu) - d.kd;
+    let g = maskedGrad(i, v, q);
+    dx[i] = d.a * g - d.kb * (v - d.mu) - d.kd;
     dres[i] = g;
   }
 }

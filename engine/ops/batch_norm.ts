@@ -175,14 +175,17 @@ export function batchNormBackward(
   e.run(SRC, "backwardReduce", { ...common, ...stats, part }, [p.S, p.C], { ...flags, RWG });
   const dweight = e.tensor([p.C]);
   const dbias = e.tensor([p.C]);
-  e.run(SRC, "backwardFinalize", { part, invstd, dweight, dbias, p }, Math.ceil(p.C / 64));
+  const coef = e.tensor([p.C, 5]); // pass 3's per-channel constants (DxCoef)
+  const fin = { part, ...stats, dweight, dbias, coef, p };
+  e.run(SRC, "backwardFinalize", fin, Math.ceil(p.C / 64));
   part.dispose();
   const dx = e.tensor(x.shape);
-  const bind = { ...common, ...stats, dweight, dbias, dx };
+  const bind = { ...common, coef, dx };
   const dres = options.residualGrad ? e.tensor(x.shape) : null;
   const g = grid(x.size / V, WG);
   if (dres) e.run(SRC, "backwardDxRes", { ...bind, dres }, g, { ...flags, WG });
   else e.run(SRC, "backwardDx", bind, g, { ...flags, WG });
+  coef.dispose();
   return { dx, dweight, dbias, dres };
 }
 
