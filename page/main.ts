@@ -97,10 +97,16 @@ function showModel(setDefaults: boolean): void {
     input("epochs").value = String(p.epochs);
     input("batch").value = String(p.batch);
   }
-  const mirror = d.recipe.mirror ? "; training images are doubled by mirroring" : "";
+  const r = d.recipe;
+  const how = [
+    r.augment ? "random crop + flip" : "",
+    r.mirror ? "training images doubled by mirroring" : "",
+    r.smoothing ? `label smoothing ${r.smoothing}` : "",
+    `SGD (Nesterov), cosine lr from ${r.sgd.baseLr}`,
+  ].filter(Boolean).join(", ");
   $("model-info").textContent = `${d.model}: ${count(d.params)} parameters, ${
     d.gflop.toFixed(3)
-  } GFLOP forward per image; ${d.recipe.description}${mirror}`;
+  } GFLOP forward per image; ${r.name === "res" ? "ResNet" : "Wide-ResNet"} recipe: ${how}`;
 }
 
 function whole(id: string, what: string, max?: number): number {
@@ -153,7 +159,7 @@ function newSession(c: RunChoices): Session {
   logLine(
     `${describePreset(c.preset).model} on ${count(s.trainImages)} training images, ${
       count(c.testLimit)
-    } test images, batch ${c.batch}, ${c.epochs} epochs, seed ${c.seed}`,
+    } test images, batch ${c.batch}, ${c.epochs} epoch${c.epochs === 1 ? "" : "s"}, seed ${c.seed}`,
   );
   return s;
 }
@@ -284,7 +290,11 @@ async function init(): Promise<void> {
     document.body.dataset.state = "no-adapter";
     return fail(e);
   }
-  $("adapter").textContent = describeGpu(engine.gpu);
+  const info = engine.gpu.info;
+  const about = [info.vendor, info.architecture, info.device, info.description].filter(Boolean);
+  $("adapter").textContent = `${describeGpu(engine.gpu)}${
+    about.length ? ` · ${about.join(", ")}` : ""
+  }`;
   const rows = [...Object.entries(engine.gpu.limits), ["features", engine.gpu.features.join(", ")]];
   $("limits-table").replaceChildren(...rows.map(([k, v]) => {
     const tr = document.createElement("tr");

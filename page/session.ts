@@ -68,7 +68,7 @@ export class Session {
     const { limit: n, testLimit: nTest } = choices;
     const d = describePreset(choices.preset);
     this.settings = recipeSettings(d.recipe, { ...choices.preset, ...choices }, n, nTest);
-    this.checkpointName = `${d.model}.safetensors`;
+    this.checkpointName = `${d.model.split(" = ")[0]}.safetensors`;
     this.stats = meanStd(data.x, n);
     const r = d.recipe;
     this.#sets = {
@@ -154,7 +154,7 @@ export class Session {
         const m = /^resuming from .*: epoch (\d+)/.exec(line);
         if (m) this.#epochNow = Number(m[1]);
         // The trainer's advice names the command-line flag; on the page the buttons do it.
-        this.#view.line(line.replace(/ \(resume with --resume [^)]*\)$/, ""));
+        this.#view.line(line.replace(/ \(resume with --resume .*\)$/, ""));
       },
       progress: (batch, batches, rate, eta) => {
         this.#view.progress(this.#epochNow, batch, batches, rate, eta);

@@ -1,7 +1,7 @@
 // A small CIFAR-10 archive made from the real data: the first `records` records of each batch
 // file, in the official layout (cifar-10-batches-bin/…, gzip), for tests that need real images
 // but not 170 MB of them.
-import { cifar10, RECORD_BYTES } from "../data/cifar10.ts";
+import { type Cifar10, cifar10, RECORD_BYTES } from "../data/cifar10.ts";
 import { FILES } from "../data/archive.ts";
 import { gzip, members, writeTar } from "./cifar_fixture.ts";
 
@@ -9,7 +9,7 @@ import { gzip, members, writeTar } from "./cifar_fixture.ts";
 export async function realSubsetArchive(
   source: string,
   records: number,
-): Promise<Uint8Array<ArrayBuffer>> {
+): Promise<{ gz: Uint8Array<ArrayBuffer>; data: Cifar10 }> {
   const d = await cifar10({ dir: source, log: () => {} });
   const files = new Map<string, Uint8Array>();
   const batch = (x: Uint8Array, y: Uint8Array, first: number) => {
@@ -24,5 +24,5 @@ export async function realSubsetArchive(
   for (let k = 0; k < 5; k++) files.set(FILES[k], batch(d.x, d.y, k * 10000));
   files.set("test_batch.bin", batch(d.X, d.Y, 0));
   files.set("batches.meta.txt", new TextEncoder().encode(d.s.join("\n") + "\n"));
-  return gzip(writeTar(members(files)));
+  return { gz: await gzip(writeTar(members(files))), data: d };
 }

@@ -44,7 +44,9 @@ export async function trainBatches(
   trainSet.beginEpoch(k, ctx.seed);
   const t0 = performance.now();
   const inflight: Promise<void>[] = [];
-  let lastProgress = 0;
+  // The first report waits 250 ms too: a rate over the first few ms (steps submitted, not yet
+  // run) read thousands of images/s.
+  let lastProgress = t0;
   for (let i = first; i < trainSet.batches; i++) {
     if (options.interrupted?.()) return i;
     ctx.steps.train(trainSet, k, i);
