@@ -1,0 +1,52 @@
+// The kernel tier's page (bundled by tests/kernel_tier_test.ts with the browser build's swaps):
+// runs every case of tests/kernel_cases.ts on the page's WebGPU adapter and measures each
+// against its float64 reference, then the whole-model steps; the test POSTs what this returns.
+import { Engine } from "../../engine/engine.ts";
+import { describeGpu } from "../../engine/device.ts";
+import { KERNEL_CASES } from "../kernel_cases.ts";
+import { caseError } from "../kernel_case.ts";
+import { MODELS, type ModelSteps, modelSteps } from "../model_step_case.ts";
+
+/** One case's worst error against its reference, and how long it took (compiles included). */
+export interface CaseResult {
+  family: string;
+  name: string;
+  maxAbs: number;
+  ratio: number;
+  where: string;
+  ms: number;
+}
+
+/** What a run of the tier gives, in the page or in Deno. */
+export interface TierResult {
+  adapter: string;
+  limits: Record<string, number>;
+  features: string[];
+  cases: CaseResult[];
+  models: Record<string, ModelSteps>;
+}
+
+/** Runs every case and model step on a new engine; `progress` hears each case's name. */
+export async function runTier(progress: (line: string) => void = () => {}): Promise<TierResult> {
+  const e = await Engine.create();
+  const cases: CaseResult[] = [];
+  try {
+    for (const c of KERNEL_CASES) {
+      const t = performance.now();
+      const err = caseError(await c.gpu(e), c.ref(), c.tol);
+      const ms = performance.now() - t;
+      cases.push({ family: c.family, name: c.name, ...err, ms });
+      progress(`${c.family} ${c.name}: ${err.maxAbs} (${ms.toFixed(0)} ms)`);
+    }
+    const models: Record<string, ModelSteps> = {};
+    for (const name of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+      const t = performance.now();
+      models[name] = await modelSteps(e, name);
+      progress(`${name}: losses ${models[name].losses} (${(performance.now() - t).toFixed(0)} ms)`);
+    }
+    const { gpu } = e;
+    return { adapter: describeGpu(gpu), limits: gpu.limits, features: gpu.features, cases, models };
+  } finally {
+    await e.close();
+  }
+}

@@ -1,0 +1,87 @@
+// The kernel tier in Chromium (Dawn: Tint and SwiftShader): every op family's forward and
+// backward against the float64 references the Deno tests use, every conv variant the engine may
+// choose, and two planned training steps of WRN-10-1 and of a small ResNet beside the same steps
+// in Deno. The page runs tests/browser/kernel_page.ts (bundled with the browser build's swaps)
+// and POSTs its per-case errors back; they are asserted here.
+import { assert, assertEquals } from "./assert.ts";
+import { buildWeb } from "../tasks/build_web.ts";
+import { chromiumPath, NO_CHROMIUM, runInChromium } from "./chromium.ts";
+import type { TierResult } from "./browser/kernel_page.ts";
+import { KERNEL_CASES } from "./kernel_cases.ts";
+import { MODELS, modelSteps } from "./model_step_case.ts";
+import { Engine } from "../engine/engine.ts";
+
+if (chromiumPath() === null) console.error(NO_CHROMIUM);
+
+/** The per-case table the test prints: family, case, worst |error|, time (compiles included). */
+function table(r: TierResult): string {
+  const rows = r.cases.map((c) =>
+    `${c.family.padEnd(22)} ${c.name.padEnd(58)} ${c.maxAbs.toExponential(1).padStart(8)} ` +
+    `${(c.ms / 1000).toFixed(1).padStart(6)} s`
+  );
+  return [r.adapter, ...rows].join("\n");
+}
+
+Deno.test({
+  name:
+    "kernel tier in Chromium: every op family and conv variant, and two models' steps as in Deno",
+  ignore: chromiumPath() === null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kernel-tier-" });
+    try {
+      await buildWeb({ entry: "tests/browser/kernel_page.ts", out: `${dir}/tier.js` });
+      const { result: page } = await runInChromium<TierResult>(
+        `import { runTier } from "/tier.js";\npost(await runTier(log));`,
+        { files: { "/tier.js": await Deno.readFile(`${dir}/tier.js`) }, timeoutMs: 540_000 },
+      );
+      console.log(table(page));
+      assert(/swiftshader|google/i.test(page.adapter), `not Dawn's adapter: ${page.adapter}`);
+      assertEquals(page.cases.map((c) => c.name), KERNEL_CASES.map((c) => c.name));
+      for (const [i, c] of page.cases.entries()) {
+        const tol = KERNEL_CASES[i].tol;
+        assert(
+          c.ratio <= 1,
+          `${c.family} ${c.name} in Chromium: ${c.where} (|error| ${c.maxAbs} over ` +
+            `${tol.atol} + ${tol.rtol}·|reference|: ${tol.why})`,
+        );
+      }
+      // The same planned steps in Deno (Naga, lavapipe). Two f32 compilers order and fuse the
+      // arithmetic differently; after two SGD steps (lr 0.05) every parameter and loss measured
+      // within 3e-7 of Deno's (2026-12-05); 1e-5 leaves room for other drivers' rounding.
+      const e = await Engine.create();
+      try {
+        for (const name of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+          const deno = await modelSteps(e, name);
+          const got = page.models[name];
+          assertEquals(got.params.length, deno.params.length, `${name}: parameter count`);
+          for (const [s, l] of deno.losses.entries()) {
+            assert(
+              Math.abs(got.losses[s] - l) <= 1e-5,
+              `${name} step ${s + 1} loss: Chromium ${got.losses[s]}, Deno ${l}`,
+            );
+          }
+          let worst = 0, at = 0;
+          for (let j = 0; j < deno.params.length; j++) {
+            const d = Math.abs(got.params[j] - deno.params[j]);
+            if (!(d <= worst)) [worst, at] = [d, j];
+          }
+          console.log(
+            `${name}: losses ${
+              got.losses.join(", ")
+            } in Chromium; parameters within ${worst} of Deno's`,
+          );
+          assert(
+            worst <= 1e-5,
+            `${name}: parameter ${at} is ${got.params[at]} in Chromium, ${deno.params[at]} in Deno`,
+          );
+        }
+      } finally {
+        await e.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
