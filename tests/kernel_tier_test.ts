@@ -6,21 +6,12 @@
 import { assert, assertEquals } from "./assert.ts";
 import { buildWeb } from "../tasks/build_web.ts";
 import { chromiumPath, NO_CHROMIUM, runInChromium } from "./chromium.ts";
-import type { TierResult } from "./browser/kernel_page.ts";
+import { type TierResult, tierTable } from "./browser/kernel_page.ts";
 import { KERNEL_CASES } from "./kernel_cases.ts";
 import { MODELS, modelSteps } from "./model_step_case.ts";
 import { Engine } from "../engine/engine.ts";
 
 if (chromiumPath() === null) console.error(NO_CHROMIUM);
-
-/** The per-case table the test prints: family, case, worst |error|, time (compiles included). */
-function table(r: TierResult): string {
-  const rows = r.cases.map((c) =>
-    `${c.family.padEnd(22)} ${c.name.padEnd(58)} ${c.maxAbs.toExponential(1).padStart(8)} ` +
-    `${(c.ms / 1000).toFixed(1).padStart(6)} s`
-  );
-  return [r.adapter, ...rows].join("\n");
-}
 
 Deno.test({
   name:
@@ -36,7 +27,7 @@ Deno.test({
         `import { runTier } from "/tier.js";\npost(await runTier(log));`,
         { files: { "/tier.js": await Deno.readFile(`${dir}/tier.js`) }, timeoutMs: 540_000 },
       );
-      console.log(table(page));
+      console.log(tierTable(page));
       assert(/swiftshader|google/i.test(page.adapter), `not Dawn's adapter: ${page.adapter}`);
       assertEquals(page.cases.map((c) => c.name), KERNEL_CASES.map((c) => c.name));
       for (const [i, c] of page.cases.entries()) {

@@ -1,6 +1,7 @@
 // The kernel tier's page (bundled by tests/kernel_tier_test.ts with the browser build's swaps):
 // runs every case of tests/kernel_cases.ts on the page's WebGPU adapter and measures each
 // against its float64 reference, then the whole-model steps; the test POSTs what this returns.
+// In Deno, `deno run -A tests/browser/kernel_page.ts` prints the same table for Deno's adapter.
 import { Engine } from "../../engine/engine.ts";
 import { describeGpu } from "../../engine/device.ts";
 import { KERNEL_CASES } from "../kernel_cases.ts";
@@ -50,3 +51,17 @@ export async function runTier(progress: (line: string) => void = () => {}): Prom
     await e.close();
   }
 }
+
+/** The per-case table: family, case, worst |error|, time (compiles included); then the models. */
+export function tierTable(r: TierResult): string {
+  const rows = r.cases.map((c) =>
+    `${c.family.padEnd(22)} ${c.name.padEnd(58)} ${c.maxAbs.toExponential(1).padStart(8)} ` +
+    `${(c.ms / 1000).toFixed(1).padStart(6)} s`
+  );
+  const models = Object.entries(r.models).map(([name, m]) =>
+    `${name}: losses ${m.losses.join(", ")}`
+  );
+  return [r.adapter, ...rows, ...models].join("\n");
+}
+
+if (import.meta.main) console.log(tierTable(await runTier()));
