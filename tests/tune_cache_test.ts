@@ -1,7 +1,7 @@
 // Conv tuning on first use: every candidate is correct, choices are cached and stale files ignored.
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
-import { autotune, KERNEL_VERSION } from "../engine/ops/conv2d/tune_cache.ts";
+import { autotune, kernelVersion } from "../engine/ops/conv2d/tune_cache.ts";
 import { candidatesFor, GPU_TILES, PREFETCH_TILES } from "../engine/ops/conv2d/candidates.ts";
 import { conv2dChoices, conv2dKey, setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
@@ -90,7 +90,7 @@ gpuTest(
         kernels: string;
         choices: Record<string, unknown>;
       };
-      assertEquals(entry.kernels, KERNEL_VERSION);
+      assertEquals(entry.kernels, await kernelVersion());
       assertEquals(Object.keys(entry.choices).sort(), [...keys].sort());
       // Each stored choice is one of this adapter's candidates.
       const names = candidatesFor(e, "forward", g).map((c) => JSON.stringify(c));

@@ -11,33 +11,24 @@ import { conv2dGeometry } from "./geometry.ts";
 import { candidatesFor } from "./candidates.ts";
 import { tuneConv2d, type TuneShape } from "./measure.ts";
 import { writeFileAtomic } from "../../files.ts";
-import gather from "../../../kernels/conv2d/blocked_gather.wgsl" with { type: "text" };
-import weight from "../../../kernels/conv2d/blocked_weight.wgsl" with { type: "text" };
-import tiled from "../../../kernels/conv2d/tiled_gather.wgsl" with { type: "text" };
-import tiledWeight from "../../../kernels/conv2d/tiled_weight.wgsl" with { type: "text" };
-import wgGemm from "../../../kernels/conv2d/winograd_gemm.wgsl" with { type: "text" };
-import wgGemmTiled from "../../../kernels/conv2d/winograd_gemm_tiled.wgsl" with { type: "text" };
-import wgTiles from "../../../kernels/conv2d/winograd_tiles.wgsl" with { type: "text" };
-import wgFilter from "../../../kernels/conv2d/winograd_filter.wgsl" with { type: "text" };
+import { CONV2D_ENTRY, conv2dSourceHash } from "./sources.ts";
 
-/** Bumped when the meaning of a stored choice changes (the kernels' text is hashed as well). */
-const CACHE_FORMAT = "resnet-webgpu-conv2d-tune/1";
+/**
+ * Bumped when the meaning of a stored choice changes beyond the sources (the sources are
+ * hashed as well). 2: the key hashes every source of the family, not a list of files.
+ */
+export const CACHE_FORMAT = "resnet-webgpu-conv2d-tune/2";
 const DIRECTIONS: Conv2dDirection[] = ["forward", "backwardInput", "backwardWeight"];
 
-/** FNV-1a of strings, as 8 hex digits. */
-function fnv(...parts: string[]): string {
-  let h = 0x811c9dc5;
-  for (const s of parts) {
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, "0");
+/**
+ * Identifies the kernels a stored choice was measured with: a hash of {@linkcode CACHE_FORMAT}
+ * and every source of the conv family (conv2dSources: each WGSL file it loads and the modules
+ * that generate and dispatch its code, read anew each call, a few ms); any change to them makes
+ * a stored choice stale. `entry`: another copy of the family (tests).
+ */
+export function kernelVersion(entry: URL = CONV2D_ENTRY): Promise<string> {
+  return conv2dSourceHash(CACHE_FORMAT, entry);
 }
-
-/** Identifies the kernels a stored choice was measured with: any change to them makes it stale. */
-export const KERNEL_VERSION: string = fnv(
-  CACHE_FORMAT,
-  ...[gather, weight, tiled, tiledWeight, wgGemm, wgGemmTiled, wgTiles, wgFilter],
-);
 
 /** Options of {@linkcode autotune}. */
 export interface AutotuneOptions {
@@ -49,6 +40,8 @@ export interface AutotuneOptions {
   log?: (line: string) => void;
   /** Directions to tune (default all three). */
   directions?: Conv2dDirection[];
+  /** The conv family's entry module whose sources key the cache (default: this engine's). */
+  sources?: URL;
 }
 
 /** What {@linkcode autotune} did. */
@@ -132,12 +125,13 @@ export async function autotune(
   const t0 = performance.now();
   const file = path ? await readCache(path, log) : { format: CACHE_FORMAT, adapters: {} };
   const key = adapterKey(engine);
+  const kernels = await kernelVersion(options.sources);
   let entry = file.adapters[key];
-  if (entry && entry.kernels !== KERNEL_VERSION) {
+  if (entry && entry.kernels !== kernels) {
     log(`conv tuning: ${path} was measured with other kernels; measuring anew`);
     entry = undefined as unknown as typeof entry;
   }
-  entry ??= { kernels: KERNEL_VERSION, choices: {} };
+  entry ??= { kernels, choices: {} };
   const result: AutotuneResult = {
     measured: 0,
     cached: 0,
