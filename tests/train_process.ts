@@ -74,6 +74,8 @@ export interface Trigger {
   stream: "out" | "err";
   after: RegExp;
   signal: Deno.Signal;
+  /** Wait this long after the output shows before sending (default: at once). */
+  delayMs?: number;
 }
 
 /** Runs the task, sending each trigger's signal in turn once its output shows; returns what it printed. */
@@ -88,7 +90,9 @@ export async function runSignalled(cwd: string, args: string[], triggers: Trigge
       text[stream] += dec.decode(chunk);
       while (next < triggers.length && triggers[next].after.test(text[triggers[next].stream])) {
         firstAt ||= performance.now();
-        child.kill(triggers[next++].signal);
+        const t = triggers[next++];
+        if (t.delayMs) setTimeout(() => child.kill(t.signal), t.delayMs);
+        else child.kill(t.signal);
       }
     }
   };
