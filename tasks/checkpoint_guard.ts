@@ -88,3 +88,26 @@ export async function vetResume(
   }
   return { finished: position.epoch >= Number(stored.epochs), position };
 }
+
+/**
+ * `--auto-resume`: what `checkpoint` holds decides. Nothing there: "start"; an unfinished run of
+ * these `settings`: "resume"; a finished one: "finished". Anything else (another run's
+ * checkpoint, a damaged file) is refused with a {@linkcode UsageError}, never replaced.
+ */
+export async function autoResume(
+  checkpoint: string,
+  settings: Record<string, unknown>,
+): Promise<{ action: "start" } | { action: "resume" | "finished"; position: TrainPosition }> {
+  try {
+    await Deno.stat(checkpoint);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { action: "start" };
+    throw new UsageError(`--auto-resume: cannot read ${checkpoint}: ${(e as Error).message}`);
+  }
+  try {
+    const { finished, position } = await vetResume(checkpoint, settings);
+    return { action: finished ? "finished" : "resume", position };
+  } catch (e) {
+    throw new UsageError(`--auto-resume: ${(e as Error).message}; choose another --checkpoint`);
+  }
+}

@@ -23,7 +23,7 @@ import { type RecipeName, recipeSettings } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
 import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
 import { removeStale } from "../engine/files.ts";
-import { guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
+import { autoResume, guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
 import { StopSignals } from "./signals.ts";
 import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
@@ -124,6 +124,12 @@ async function runLocked(f: TrainFlags, lock: RunLock): Promise<number> {
   });
   const { n, nTest } = sizes(f, d);
   const settings = runSettings(f, n, nTest);
+  if (f.autoResume) {
+    // A requeued job: the checkpoint of its earlier attempt, if any, says where to go on.
+    const found = await autoResume(f.checkpoint, settings);
+    if (found.action === "start") say(`auto-resume: no checkpoint at ${f.checkpoint}; starting`);
+    else f = { ...f, resume: f.checkpoint }; // finished or not: as --resume says below
+  }
   if (f.resume) {
     const { finished } = await vetResume(f.resume, settings);
     if (finished) {

@@ -16,6 +16,8 @@ export interface TrainFlags {
   seed: number;
   checkpoint: string;
   resume?: string;
+  /** Resume from --checkpoint when it holds an unfinished run of these settings (requeued jobs). */
+  autoResume: boolean;
   overwrite: boolean;
   metrics?: string;
   /** Conv tuning cache file, or null for none (`--tune-cache off`); undefined: the default. */
@@ -50,6 +52,8 @@ ${r.description}
   --checkpoint F   checkpoint written every epoch and on a stop (default runs/${name}.safetensors,
                    or the --resume file)
   --resume F       continue from a checkpoint written with the same settings
+  --auto-resume    for schedulers that requeue: resume the --checkpoint when it holds an
+                   unfinished run of these settings, exit 0 when it holds a finished one, else start
   --overwrite      replace an existing checkpoint of another or an unfinished run
   --metrics F      append one JSON object per epoch to F (default: the checkpoint's name with
                    .jsonl); the report page beside the checkpoint (.html) is rewritten each epoch
@@ -61,7 +65,8 @@ ${r.description}
 ${model}
   --help           this text
 
-Ctrl-C, SIGTERM or SIGHUP stop after the current batch with a checkpoint; a second one quits.`;
+Ctrl-C, SIGTERM or SIGHUP stop after the current batch with a checkpoint; a second one (a second
+or more later: copies sent to every process of a job are one request) quits.`;
 }
 
 const INT = /^[0-9]+$/;
@@ -106,6 +111,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
       seed: { type: "string" },
       checkpoint: { type: "string" },
       resume: { type: "string" },
+      "auto-resume": { type: "boolean" },
       overwrite: { type: "boolean" },
       metrics: { type: "string" },
       "tune-cache": { type: "string" },
@@ -138,6 +144,13 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
   for (const flag of ["data", "checkpoint", "resume", "metrics", "tune-cache"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag} needs a value`);
   }
+  if (values["auto-resume"] && (values.resume !== undefined || values.overwrite)) {
+    throw new UsageError(
+      `--auto-resume decides by itself from --checkpoint; it takes neither --${
+        values.resume !== undefined ? "resume" : "overwrite"
+      }`,
+    );
+  }
   const conv = values.conv ?? "auto";
   if (conv !== "direct" && conv !== "winograd" && conv !== "auto") {
     throw new UsageError(`--conv must be direct, winograd or auto, got "${conv}"`);
@@ -153,6 +166,7 @@ export function parseTrainFlags(name: RecipeName, args: string[]): TrainFlags | 
     seed: int("seed", values.seed, 0, 0xffffffff) ?? 0,
     checkpoint: values.checkpoint ?? values.resume ?? `runs/${name}.safetensors`,
     resume: values.resume,
+    autoResume: values["auto-resume"] ?? false,
     overwrite: values.overwrite ?? false,
     metrics: values.metrics,
     tuneCache: values["tune-cache"] === "off" ? null : values["tune-cache"],
