@@ -8,20 +8,24 @@ import { confusionHeatmap, curveChart, CURVES, type PlotDocument } from "./repor
 
 export { CURVES };
 
-function esc(s: unknown): string {
+/** Text escaped for HTML. */
+export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function newDocument(): PlotDocument {
+/** An empty linkedom document for Plot to draw into. */
+export function newDocument(): PlotDocument {
   const window = parseHTML("<!doctype html><html><body></body></html>") as unknown;
   return (window as { document: PlotDocument }).document;
 }
 
-function html(node: unknown): string {
+/** The markup of a node Plot drew. */
+export function html(node: unknown): string {
   return (node as { outerHTML: string }).outerHTML;
 }
 
-function table(head: string[], rows: (string | number)[][], cls = ""): string {
+/** An HTML table of escaped cells. */
+export function table(head: string[], rows: (string | number)[][], cls = ""): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join("");
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`);
   return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>${
@@ -29,7 +33,8 @@ function table(head: string[], rows: (string | number)[][], cls = ""): string {
   }</tbody></table>`;
 }
 
-const CSS = `
+/** The report pages' style sheet. */
+export const CSS = `
 :root { color-scheme: light; font-family: system-ui, sans-serif; color: #111827; }
 body { margin: 24px auto; max-width: 1180px; padding: 0 16px; background: #f8fafc; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
@@ -46,7 +51,8 @@ td, th { border: 1px solid #e5e7eb; padding: 3px 8px; text-align: right; }
 th { background: #f1f5f9; } .settings td, .settings th { text-align: left; } .settings td:first-child { color: #4b5563; white-space: nowrap; }
 `;
 
-function fmt(n: number, digits: number): string {
+/** A number with `digits` fraction digits and thousands separators. */
+export function fmt(n: number, digits: number): string {
   return n.toLocaleString("en-US", {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
