@@ -84,7 +84,9 @@ async function sweepOnSlurm(slurm: SlurmCluster, tmp: string) {
   const want = epochLines(ref.out);
   assertEquals(want.length, 2, ref.out);
 
-  const sweep = { ...FLAGS, data: "data/cifar-10-batches-bin", seeds: "0-2" };
+  // The data as the reference used it: a folder as given, an archive as it extracted it.
+  const data = Deno.statSync(source!).isDirectory ? source! : "data/cifar-10-batches-bin";
+  const sweep = { ...FLAGS, data, seeds: "0-2" };
   await Deno.writeTextFile(`${tmp}/tiny.json`, JSON.stringify(sweep));
   const slurmArgs = ["slurm", "tiny.json", "--gpus", "0", "--cpus", "1", "--time", "30"];
   const wrote = await deno(tmp, env, [`${ROOT}tasks/sweep.ts`, ...slurmArgs]);
@@ -147,14 +149,14 @@ async function sweepOnSlurm(slurm: SlurmCluster, tmp: string) {
   assert(!/attempt 2/.test(t2), t2);
   assertEquals(epochLines(t2).length, 2, t2);
   const finals = [t0, t1, t2].map((t) => Number(/accuracy: *([\d.]+)%/.exec(epochLines(t)[1])![1]));
-  return { env, finals };
+  return { env, finals, data };
 }
 
 Deno.test({
   name: "sweep on Slurm: a requeued array task resumes exactly; the report has every run",
   sanitizeResources: false,
   sanitizeOps: false,
-  ignore: source === undefined,
+  ignore: !source,
   fn: async () => {
     const slurm = await startSlurm();
     if (typeof slurm === "string") {
@@ -165,7 +167,7 @@ Deno.test({
     }
     const tmp = await Deno.makeTempDir({ prefix: "sweep-test-" });
     try {
-      const { env, finals } = await sweepOnSlurm(slurm, tmp);
+      const { env, finals, data } = await sweepOnSlurm(slurm, tmp);
       // The report: the three accuracies, their mean ± sd in the setting's row, a page of curves.
       const rep = await deno(tmp, env, [`${ROOT}tasks/sweep.ts`, "report", "runs/tiny/"]);
       assertEquals(rep.code, 0, rep.err);
