@@ -7,9 +7,10 @@ const NUMBERS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
  * A repeat this soon after the first signal is the same stop request, not a second one: Ctrl-C
  * under `deno task` reaches the trainer twice (the terminal signals the process group and
  * `deno task` forwards what it gets), and Slurm signals every process of a job (a batch shell
- * that forwards its own signal doubles it again). Measured: the copies arrive within 50 ms.
+ * that forwards its own signal doubles it again). Measured: the copies arrive within 50 ms; a
+ * person's second Ctrl-C, after reading the first one's line, comes later.
  */
-export const SAME_REQUEST_MS = 1000;
+export const SAME_REQUEST_MS = 500;
 
 self.onmessage = (e: MessageEvent<{ flag: Int32Array; removeOnQuit: string[] }>) => {
   const { flag, removeOnQuit } = e.data;

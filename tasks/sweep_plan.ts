@@ -232,7 +232,15 @@ export function planSweep(
       try {
         parseTrainFlags(recipe, args);
       } catch (e) {
-        throw new UsageError(`${where}: ${(e as Error).message}`);
+        const msg = (e as Error).message;
+        const unknown = /^Unknown option '--([^']*)'/.exec(msg)?.[1];
+        throw new UsageError(
+          `${where}: ${
+            unknown
+              ? `"${unknown}" is not a flag of train:${recipe} (deno task train:${recipe} --help)`
+              : msg
+          }`,
+        );
       }
       runs.push({ index: runs.length, name, recipe, seed, dir, checkpoint, args });
     }

@@ -65,8 +65,8 @@ ${r.description}
 ${model}
   --help           this text
 
-Ctrl-C, SIGTERM or SIGHUP stop after the current batch with a checkpoint; a second one (a second
-or more later: copies sent to every process of a job are one request) quits.`;
+Ctrl-C, SIGTERM or SIGHUP stop after the current batch with a checkpoint; a second one (half a
+second or more later: copies sent to every process of a job are one request) quits.`;
 }
 
 const INT = /^[0-9]+$/;

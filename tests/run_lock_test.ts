@@ -149,12 +149,20 @@ Deno.test({
       assertStringIncludes(bad.err, "--test-limit 20000 is more than the 10,000 test images");
       assert(!(await exists(`${tmp}/E.safetensors.lock`)), "the lock goes with an error");
 
-      // A second signal quits at once (SIGKILL of itself): its lock is removed first.
-      const quit = new Running(tmp, [...base, "--epochs", "50", "--checkpoint", "Q.safetensors"]);
+      // A second signal quits at once (SIGKILL of itself): its lock is removed first. Both are
+      // sent while the run measures its kernels (a fresh tuning cache: seconds that no stop
+      // request shortens), the second 1.2 s after the first (a repeat within SAME_REQUEST_MS is
+      // the same request).
+      const quit = new Running(tmp, [
+        ...base,
+        ...["--epochs", "50", "--checkpoint", "Q.safetensors"],
+        ...["--tune-cache", `${tmp}/fresh-tune.json`],
+      ]);
       await quit.waitFor("out", /^training on /m);
       assert(await exists(`${tmp}/Q.safetensors.lock`));
       quit.child.kill("SIGINT");
       await quit.waitFor("err", /SIGINT: stopping after this batch/);
+      await new Promise((r) => setTimeout(r, 1200));
       quit.child.kill("SIGINT");
       assertEquals((await quit.done).code, 137);
       assert(!(await exists(`${tmp}/Q.safetensors.lock`)), "the lock goes with a second signal");

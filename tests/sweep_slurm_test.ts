@@ -188,7 +188,7 @@ Deno.test({
         "wide",
         ...TRAIN_ARGS,
         "--data",
-        "data/cifar-10-batches-bin",
+        data,
       ];
       const again = await deno(tmp, env, [
         ...base,

@@ -85,6 +85,7 @@ Deno.test("sweep: bad runs are refused before anything runs, naming the run", ()
     "sweep s, run d: --depth must be 6k+4",
   );
   assertThrows(plan({ recipe: "res", checkpoint: "x" }), UsageError, `"checkpoint" is set by the`);
+  assertThrows(plan({ recipe: "res", bogus: 3 }), UsageError, `"bogus" is not a flag of train:res`);
   assertThrows(
     plan({ recipe: "res", runs: [{ name: "a" }, { name: "a" }] }),
     UsageError,

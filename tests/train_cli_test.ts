@@ -51,7 +51,7 @@ Deno.test({
 
       // A second signal quits at once, without waiting: sent while the run measures its conv
       // kernels (a fresh tuning cache: seconds of work that no stop request shortens), 1.2 s
-      // after the first (a repeat within SAME_REQUEST_MS, 1 s, is the same request).
+      // after the first (a repeat within SAME_REQUEST_MS, 0.5 s, is the same request).
       const quit = await runSignalled(
         tmp,
         [...RUN, ...SMALL, "--data", source!, "--epochs", "3", "--checkpoint", "q.safetensors"]
