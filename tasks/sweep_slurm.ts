@@ -91,7 +91,8 @@ while :; do
   status=$?
   kill -0 "$run" 2>/dev/null || break
 done
-if [ "$requeue" = 1 ]; then
+# Requeued only when it stopped early: a run that finished meanwhile is done.
+if [ "$requeue" = 1 ] && [ "$status" != 0 ]; then
   echo "sweep ${sweep.name}: \${name} stopped before the time limit (status $status); requeueing"
   scontrol requeue "\${SLURM_JOB_ID}"
 fi

@@ -103,7 +103,9 @@ export async function startSlurm(): Promise<SlurmCluster | string> {
       } catch { /* already gone */ }
       await c.status;
     }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (!Deno.env.get("SWEEP_TEST_KEEP")) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
   };
   const m = `${dir}/munge`;
   start(MUNGED, [
