@@ -4,6 +4,9 @@ import { describeGpu } from "../engine/device.ts";
 import { kernelChecks } from "../bench/doctor_checks.ts";
 import { benchCeilings } from "../bench/ceilings.ts";
 import { benchSteps } from "../bench/step_bench.ts";
+import type { BrowserDoctor } from "../bench/doctor_page.ts";
+import { buildWeb } from "./build_web.ts";
+import { chromiumPath, runInChromium } from "./chromium.ts";
 
 /** The backend Deno's wgpu runs on: what `DENO_WEBGPU_BACKEND` forces, else the platform's own. */
 function backend(): string {
@@ -110,4 +113,58 @@ export async function doctor(log: (line: string) => void = console.log): Promise
   }
 }
 
-if (import.meta.main) Deno.exit(await doctor());
+/**
+ * `--browser`: the same kernel checks in a page of headless Chromium (Dawn), with the adapter a
+ * page gets and its limits and features. Returns the exit status (1: a check failed, or no
+ * chromium).
+ */
+export async function browserDoctor(log: (line: string) => void = console.log): Promise<number> {
+  const t0 = performance.now();
+  if (!chromiumPath()) {
+    log("doctor --browser: chromium not found (set $CHROMIUM, or apt-get install chromium)");
+    return 1;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "doctor-browser-" });
+  let r: BrowserDoctor;
+  try {
+    await buildWeb({ entry: "bench/doctor_page.ts", out: `${dir}/doctor.js` });
+    log("running the kernel checks in headless Chromium (minutes: Chromium compiles every kernel)");
+    ({ result: r } = await runInChromium<BrowserDoctor>(
+      `import { browserDoctor } from "/doctor.js";\npost(await browserDoctor(log));`,
+      { files: { "/doctor.js": await Deno.readFile(`${dir}/doctor.js`) }, timeoutMs: 900_000 },
+    ));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  log(r.adapter);
+  log(`browser: ${r.userAgent}`);
+  log(`limits: ${Object.entries(r.limits).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  const want = ["shader-f16", "timestamp-query", "subgroups"];
+  log(`features: ${want.map((f) => `${f} ${r.features.includes(f) ? "yes" : "no"}`).join(", ")}`);
+  log("\nkernels against the float64 references, in Chromium:");
+  const w = Math.max(...r.checks.map((c) => c.name.length));
+  for (const c of r.checks) {
+    log(
+      `  ${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(w)}  error ${fmt(c.error)} (≤ ${
+        fmt(c.tolerance)
+      })`,
+    );
+  }
+  const broken = r.checks.filter((c) => !c.ok);
+  const took = ((performance.now() - t0) / 1000).toFixed(0);
+  log(
+    broken.length
+      ? `\nverdict: broken in Chromium — ${broken.map((c) => c.name).join(", ")} (${took} s)`
+      : `\nverdict: every kernel is correct in Chromium (${took} s)`,
+  );
+  return broken.length ? 1 : 0;
+}
+
+if (import.meta.main) {
+  const unknown = Deno.args.filter((a) => a !== "--browser");
+  if (unknown.length) {
+    console.error(`doctor: unknown argument ${unknown[0]} (usage: deno task doctor [--browser])`);
+    Deno.exit(2);
+  }
+  Deno.exit(await (Deno.args.includes("--browser") ? browserDoctor() : doctor()));
+}

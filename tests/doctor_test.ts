@@ -30,3 +30,16 @@ Deno.test("doctor checks every kernel family and ends with a verdict", async () 
     /^verdict: (slow — .* software adapter; every kernel is correct, but an epoch would take resnet18a [\d.]+ h|ready — )/m,
   );
 });
+
+Deno.test("doctor refuses an unknown argument, naming --browser in its usage", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../tasks/doctor.ts", import.meta.url).pathname, "--brwser"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 2);
+  assertMatch(
+    new TextDecoder().decode(out.stderr),
+    /unknown argument --brwser \(usage: deno task doctor \[--browser\]\)/,
+  );
+});

@@ -5,7 +5,7 @@
 // and POSTs its per-case errors back; they are asserted here.
 import { assert, assertEquals } from "./assert.ts";
 import { buildWeb } from "../tasks/build_web.ts";
-import { chromiumPath, NO_CHROMIUM, runInChromium } from "./chromium.ts";
+import { chromiumPath, NO_CHROMIUM, runInChromium } from "../tasks/chromium.ts";
 import { type TierResult, tierTable } from "./browser/kernel_page.ts";
 import { KERNEL_CASES } from "./kernel_cases.ts";
 import { MODELS, modelSteps } from "./model_step_case.ts";

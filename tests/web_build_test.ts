@@ -3,7 +3,7 @@
 // and a page in headless Chromium (Dawn) imports it and trains, matching the same steps in Deno.
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { buildWeb, hostReferences, WEB_SWAPS } from "../tasks/build_web.ts";
-import { chromiumPath, NO_CHROMIUM, runInChromium } from "./chromium.ts";
+import { chromiumPath, NO_CHROMIUM, runInChromium } from "../tasks/chromium.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const dir = await Deno.makeTempDir({ prefix: "web-build-" });
