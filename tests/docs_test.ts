@@ -88,10 +88,13 @@ Deno.test("docs: nothing cites the design notes or paths outside the checkout", 
   assertEquals(cited, [], `cites what a checkout lacks:\n${cited.join("\n")}`);
 });
 
-Deno.test("docs: the examples of docs/library.md run as pasted", async () => {
-  const text = Deno.readTextFileSync(`${ROOT}docs/library.md`);
-  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  assert(blocks.length >= 2, `only ${blocks.length} examples found`);
+Deno.test("docs: the examples of docs/library.md and docs/planned-steps.md run as pasted", async () => {
+  const blocks = ["library.md", "planned-steps.md"].flatMap((page) =>
+    [...Deno.readTextFileSync(`${ROOT}docs/${page}`).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) =>
+      m[1]
+    )
+  );
+  assert(blocks.length >= 3, `only ${blocks.length} examples found`);
   const tmp = await Deno.makeTempDir();
   try {
     for (const [i, code] of blocks.entries()) {
@@ -108,7 +111,7 @@ Deno.test("docs: the examples of docs/library.md run as pasted", async () => {
         stderr: "piped",
       }).output();
       const err = new TextDecoder().decode(out.stderr);
-      assertEquals(out.code, 0, `example ${i + 1} of docs/library.md failed:\n${err}`);
+      assertEquals(out.code, 0, `example ${i + 1} failed:\n${err}`);
     }
   } finally {
     await Deno.remove(tmp, { recursive: true });
