@@ -24,12 +24,6 @@ import { type LayerSpec, parameterCount } from "../models/spec.ts";
 const FIXTURE_VERSION = "1";
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 
-// The tolerances below were measured with the direct conv kernels. Winograd F(4×4,3×3)'s
-// forward error (~1e-5 relative, tests/winograd_test.ts) grows through batch norms over 16
-// values to ~4e-3 of a gradient's scale here, so these PyTorch checks pin the direct kernels;
-// Winograd's own numerics are checked against float64 and by the training-parity runs (README).
-setConv2dMode("direct");
-
 /** small_resnet.safetensors: resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 }). */
 const SMALL_RESNET = () => resnet("basic", [1, 1, 1, 1], 10, { stem: "cifar", width: 16 });
 /** wrn_10_2.safetensors: widenet(10, 2, 0, 10). */
@@ -40,8 +34,8 @@ const WRN_10_2 = () => widenet(10, 2, 0, 10);
  * ≤ 1,152 products) and 10–13 batch norms whose statistics cover as few as 16 values (layer4 is
  * 2×2 here); both sides round in f32 but sum in other orders. Measured on lavapipe: logits within
  * 5e-7, every gradient within 2.5e-6 × its tensor's largest |value|, SGD losses within 2e-7 and
- * weights after 3 steps within 1e-7. The bounds below leave ~10× headroom for other adapters and
- * kernel variants. Gradients are compared against each tensor's scale (atol = GRAD_ATOL × max|g|)
+ * weights after 3 steps within 1e-7, with the direct kernels. The bounds below leave ~10× headroom
+ * for other adapters and kernel variants. Gradients are compared against each tensor's scale (atol = GRAD_ATOL × max|g|)
  * because they cancel through BN (Σ dy = 0 per channel), so small entries carry absolute error; a
  * wrong formula (a missed residual gradient, a biased variance, a dropped term) is off by ≥ 1e-2.
  */
@@ -90,7 +84,24 @@ function trainStep(m: Module, x: Tensor, labels: Tensor, smoothing: number, opt?
   }).loss;
 }
 
+/**
+ * Checks a fixture with the direct kernels. These two fixtures were drawn before the kink-free
+ * ones (steps.safetensors, tests/model_steps_test.ts, which runs every conv mode including the
+ * default): a few of their ReLU inputs lie within F(4×4)'s rounding of 0, so in auto mode a mask
+ * takes the other branch than in PyTorch and a gradient moves by ~1e-2 of its scale (measured:
+ * small ResNet's conv1.weight, first step). Nothing is wrong with either side there; the direct
+ * kernels' rounding (~1e-7) stays clear of those inputs.
+ */
 async function checkFixture(e: Engine, file: string, spec: LayerSpec): Promise<void> {
+  setConv2dMode("direct");
+  try {
+    await checkFixtureIn(e, file, spec);
+  } finally {
+    setConv2dMode("auto");
+  }
+}
+
+async function checkFixtureIn(e: Engine, file: string, spec: LayerSpec): Promise<void> {
   const f = await fixture(file);
   assertEquals(parameterCount(spec), Number(f.metadata.parameters), `${file} parameter count`);
   const smoothing = Number(f.metadata.label_smoothing);
@@ -150,12 +161,15 @@ async function checkFixture(e: Engine, file: string, spec: LayerSpec): Promise<v
   labels.dispose();
 }
 
-gpuTest("small ResNet matches PyTorch: logits, loss, every gradient, 3 SGD steps", async (e) => {
-  await checkFixture(e, "small_resnet.safetensors", SMALL_RESNET());
-});
+gpuTest(
+  "small ResNet matches PyTorch with --conv direct: logits, loss, every gradient, 3 SGD steps",
+  async (e) => {
+    await checkFixture(e, "small_resnet.safetensors", SMALL_RESNET());
+  },
+);
 
 gpuTest(
-  "WRN-10-2 matches PyTorch: logits, smoothed loss, every gradient, 3 SGD steps",
+  "WRN-10-2 matches PyTorch with --conv direct: logits, smoothed loss, every gradient, 3 SGD steps",
   async (e) => {
     await checkFixture(e, "wrn_10_2.safetensors", WRN_10_2());
   },
