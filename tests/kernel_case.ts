@@ -2,7 +2,7 @@
 // reference and tolerance, the helpers cases share, and the error measure. No Deno API here.
 import type { Engine } from "../engine/engine.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import { mulberry32 } from "../engine/random.ts";
+import { uniformValues } from "../engine/random.ts";
 
 /** Named outputs of one case: what the GPU gave, or the float64 reference. */
 export type Outputs = Record<string, ArrayLike<number>>;
@@ -22,8 +22,7 @@ export interface KernelCase {
 
 /** n uniform values in [lo, hi), rounded to f32, from `seed`. */
 export function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+  return Float32Array.from(uniformValues(n, seed, lo, hi));
 }
 
 /** Uploads `data` as a leaf that collects a gradient. */
