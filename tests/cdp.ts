@@ -41,15 +41,18 @@ export class Browser {
     };
   }
 
-  /** Starts headless Chromium (WebGPU on) at `url`, in a fresh profile under `profile`. */
-  static async launch(url: string, profile: string): Promise<Browser> {
+  /**
+   * Starts headless Chromium at `url`, in a fresh profile under `profile`; WebGPU is on unless
+   * `webgpu` is false (then Linux Chromium offers `navigator.gpu` but no adapter).
+   */
+  static async launch(url: string, profile: string, webgpu = true): Promise<Browser> {
     const exe = chromiumPath();
     if (!exe) throw new Error(NO_CHROMIUM);
     const proc = new Deno.Command(exe, {
       args: [
         "--headless=new",
         "--no-sandbox",
-        "--enable-unsafe-webgpu",
+        ...(webgpu ? ["--enable-unsafe-webgpu"] : []),
         "--enable-logging=stderr",
         "--hide-scrollbars",
         "--window-size=1200,900",

@@ -1,7 +1,8 @@
 // The training page end to end in headless Chromium (Dawn's WebGPU), as a user drives it: a
 // wrong file, then a small archive cut from the real CIFAR-10 chosen with the file picker, a
 // tiny WRN for one short epoch paused and resumed, the DOM checked against the run's metrics,
-// the checkpoint and metrics downloaded, and the checkpoint's logits in Deno against the page's.
+// the checkpoint and metrics downloaded, the checkpoint's logits in Deno against the page's,
+// and the paused checkpoint given back to the page.
 // Waits are long: on a loaded 2-core machine SwiftShader compiles the first epoch's kernels for
 // minutes (the first batches of a page run crawl; later ones go at full speed).
 import { assert, assertEquals } from "./assert.ts";
@@ -90,6 +91,9 @@ gpuTest(
           .exec(paused);
       assert(stop, paused);
       assert(!(await b.eval("document.getElementById('resume').disabled")), "resume offered");
+      // The paused run's checkpoint, given back to the page at the end.
+      await Deno.mkdir(`${tmp}/paused`);
+      await b.download("#download-checkpoint", `${tmp}/paused`, "wrn-10-1.safetensors");
       await b.eval("document.getElementById('resume').click()");
       await b.waitFor("document.body.dataset.state === 'finished'", 900_000, STATE);
       const log = await b.eval<string>(text("log"));
@@ -177,6 +181,20 @@ gpuTest(
       await Deno.writeFile(`${dir}/page.png`, png);
       assertEquals(decodePng(png).width, 1200);
       console.log(`page screenshot: ${dir}/page.png; logits within ${worst.toExponential(1)}`);
+      // The paused checkpoint given back: a new run from it ends where the resumed one did.
+      await b.eval("document.body.dataset.state = 'given back'");
+      await b.setFile("#resume-file", `${tmp}/paused/wrn-10-1.safetensors`);
+      await b.waitFor("document.body.dataset.state === 'finished'", 600_000, STATE);
+      const again = parseRunLog(await b.eval<string>("trainingPage.metrics()"), "again");
+      assertEquals(again.header?.resumedAt, 0);
+      const a1 = again.epochs[0];
+      // The same steps from the same state on the same adapter: equal up to the order in which
+      // the GPU sums a batch (the trainer's own resume test allows 1e-6 on the loss).
+      assert(Math.abs(a1.loss - e1.loss) <= 1e-6, `loss ${a1.loss} after resuming vs ${e1.loss}`);
+      // One image near a decision boundary may go the other way: 1% of the 100 test images.
+      assert(Math.abs(a1.accuracy - e1.accuracy) <= 1, `accuracy ${a1.accuracy} vs ${e1.accuracy}`);
+      const againLog = await b.eval<string>(text("log"));
+      assert(againLog.includes(`resuming from wrn-10-1.safetensors: epoch 1, batch ${stop[1]}`));
     } catch (e) {
       if (browser) (e as Error).message += `\n${browser.diagnostics()}`;
       throw e;
@@ -188,3 +206,30 @@ gpuTest(
   },
   { ignore: !source },
 );
+
+Deno.test("the training page without a WebGPU adapter says so and what to do", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "page_test_" });
+  const server = await servePage({ port: 0 }, () => {});
+  // Chromium on Linux without --enable-unsafe-webgpu: navigator.gpu, but no adapter.
+  const b = await Browser.launch(server.url, `${tmp}/profile`, false);
+  try {
+    const state = await b.waitFor<string>(
+      "document.body?.dataset.state",
+      120_000,
+      STATE,
+    );
+    assert(state === "no-adapter" || state === "no-webgpu", state);
+    assertEquals(await b.eval("document.getElementById('message').hidden"), false);
+    const message = await b.eval<string>(text("message"));
+    assert(
+      /^(No WebGPU adapter was found|This browser offers no WebGPU)/.test(message),
+      message,
+    );
+    assert(/Chrome|hardware acceleration/.test(message), `says what to do: ${message}`);
+    assert(await b.eval("document.getElementById('start').disabled"), "nothing to start");
+  } finally {
+    await b.close();
+    await server.close();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
