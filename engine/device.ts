@@ -36,6 +36,8 @@ export interface Gpu {
   f16: boolean;
   /** Whether the adapter offers `timestamp-query` (the profiler and GPU timing need it). */
   timestamps: boolean;
+  /** Whether the device has `subgroups` (Chromium's Dawn; not Deno 2.9's wgpu): reductions may use them. */
+  subgroups: boolean;
   /** What the adapter says of itself (vendor, architecture, device, description). */
   info: { vendor: string; architecture: string; device: string; description: string };
   /** Every feature the adapter offers (the device enables only those the engine uses). */
@@ -105,7 +107,7 @@ export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
   if (mode === "adapter") {
     for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
   }
-  const wanted: GPUFeatureName[] = ["shader-f16", "timestamp-query"];
+  const wanted = ["shader-f16", "timestamp-query", "subgroups"] as GPUFeatureName[];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     requiredLimits,
@@ -122,6 +124,7 @@ export async function createGpu(options: GpuOptions = {}): Promise<Gpu> {
     software,
     f16: device.features.has("shader-f16"),
     timestamps: device.features.has("timestamp-query"),
+    subgroups: device.features.has("subgroups" as GPUFeatureName),
     info: {
       vendor: String(info.vendor ?? ""),
       architecture: String(info.architecture ?? ""),

@@ -14,6 +14,8 @@ export interface KernelCase {
   name: string;
   /** |gpu − ref| ≤ atol + rtol·|ref| elementwise, with the reason for the bound. */
   tol: { atol: number; rtol: number; why: string };
+  /** A device feature the case needs; where the device lacks it the case is reported skipped. */
+  needs?: "subgroups";
   /** The GPU outputs (inputs are made inside from fixed seeds). */
   gpu(e: Engine): Promise<Outputs>;
   /** The float64 reference of the same outputs. */

@@ -4,7 +4,7 @@
 import type { Tensor } from "../engine/tensor.ts";
 import { add, mul, relu, scale } from "../engine/ops/elementwise.ts";
 import { matmul } from "../engine/ops/matmul.ts";
-import { mean, sum } from "../engine/ops/reduce.ts";
+import { forceReduceVariant, mean, sum } from "../engine/ops/reduce.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../engine/ops/pool.ts";
 import { batchNorm2d, type BatchNormState } from "../engine/ops/batch_norm.ts";
@@ -81,6 +81,20 @@ const reduce: KernelCase = {
     const x = rand(1001, 7);
     const s = x.reduce((a, b) => a + b, 0);
     return { total: [s + 3 * s / 1001], gx: new Array(1001).fill(1 + 3 / 1001) };
+  },
+};
+
+const reduceSubgroups: KernelCase = {
+  ...reduce,
+  family: "reduce (subgroups)",
+  needs: "subgroups",
+  gpu: async (e) => {
+    forceReduceVariant("subgroups");
+    try {
+      return await reduce.gpu(e);
+    } finally {
+      forceReduceVariant(null);
+    }
   },
 };
 
@@ -244,6 +258,7 @@ export const KERNEL_CASES: KernelCase[] = [
   elementwise,
   matmulCase,
   reduce,
+  reduceSubgroups,
   crossEntropy,
   ...CONV_CASES,
   batchNormCase(true, true),

@@ -30,6 +30,10 @@ Deno.test({
       console.log(tierTable(page));
       assert(/swiftshader|google/i.test(page.adapter), `not Dawn's adapter: ${page.adapter}`);
       assertEquals(page.cases.map((c) => c.name), KERNEL_CASES.map((c) => c.name));
+      // Chromium's adapter has subgroups: the subgroup variants run there, never skipped.
+      assert(page.features.includes("subgroups"), `no subgroups in ${page.features}`);
+      assertEquals(page.cases.filter((c) => c.skipped).map((c) => c.family), []);
+      assert(page.reduce.ms.subgroups! > 0 && page.reduce.ms.tree! > 0, "tuneReduce measured");
       for (const [i, c] of page.cases.entries()) {
         const tol = KERNEL_CASES[i].tol;
         assert(

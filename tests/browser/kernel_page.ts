@@ -3,6 +3,7 @@
 // against its float64 reference, then the whole-model steps; the test POSTs what this returns.
 // In Deno, `deno run -A tests/browser/kernel_page.ts` prints the same table for Deno's adapter.
 import { Engine } from "../../engine/engine.ts";
+import { type ReduceTuning, tuneReduce } from "../../engine/ops/reduce.ts";
 import { describeGpu } from "../../engine/device.ts";
 import { KERNEL_CASES } from "../kernel_cases.ts";
 import { caseError } from "../kernel_case.ts";
@@ -16,6 +17,8 @@ export interface CaseResult {
   ratio: number;
   where: string;
   ms: number;
+  /** Set when the device lacks the feature the case needs. */
+  skipped?: string;
 }
 
 /** What a run of the tier gives, in the page or in Deno. */
@@ -25,6 +28,8 @@ export interface TierResult {
   features: string[];
   cases: CaseResult[];
   models: Record<string, ModelSteps>;
+  /** What tuneReduce measured on this adapter (the sum's variants, ms per sum). */
+  reduce: ReduceTuning;
 }
 
 /** Runs every case and model step on a new engine; `progress` hears each case's name. */
@@ -33,6 +38,20 @@ export async function runTier(progress: (line: string) => void = () => {}): Prom
   const cases: CaseResult[] = [];
   try {
     for (const c of KERNEL_CASES) {
+      if (c.needs && !e.gpu[c.needs]) {
+        const skipped = `the device has no "${c.needs}"`;
+        cases.push({
+          family: c.family,
+          name: c.name,
+          maxAbs: 0,
+          ratio: 0,
+          where: "",
+          ms: 0,
+          skipped,
+        });
+        progress(`${c.family} ${c.name}: skipped (${skipped})`);
+        continue;
+      }
       const t = performance.now();
       const err = caseError(await c.gpu(e), c.ref(), c.tol);
       const ms = performance.now() - t;
@@ -45,8 +64,10 @@ export async function runTier(progress: (line: string) => void = () => {}): Prom
       models[name] = await modelSteps(e, name);
       progress(`${name}: losses ${models[name].losses} (${(performance.now() - t).toFixed(0)} ms)`);
     }
+    const reduce = await tuneReduce(e);
     const { gpu } = e;
-    return { adapter: describeGpu(gpu), limits: gpu.limits, features: gpu.features, cases, models };
+    const { limits, features } = gpu;
+    return { adapter: describeGpu(gpu), limits, features, cases, models, reduce };
   } finally {
     await e.close();
   }
@@ -56,12 +77,14 @@ export async function runTier(progress: (line: string) => void = () => {}): Prom
 export function tierTable(r: TierResult): string {
   const rows = r.cases.map((c) =>
     `${c.family.padEnd(22)} ${c.name.padEnd(58)} ${c.maxAbs.toExponential(1).padStart(8)} ` +
-    `${(c.ms / 1000).toFixed(1).padStart(6)} s`
+    (c.skipped ? `skipped: ${c.skipped}` : `${(c.ms / 1000).toFixed(1).padStart(6)} s`)
   );
+  const ms = Object.entries(r.reduce.ms).map(([v, t]) => `${v} ${t.toFixed(3)} ms`).join(", ");
+  const reduce = `sum of 2^18 values: ${ms || "no subgroups"} → ${r.reduce.variant}`;
   const models = Object.entries(r.models).map(([name, m]) =>
     `${name}: losses ${m.losses.join(", ")}`
   );
-  return [r.adapter, ...rows, ...models].join("\n");
+  return [r.adapter, ...rows, ...models, reduce].join("\n");
 }
 
 if (import.meta.main) console.log(tierTable(await runTier()));
