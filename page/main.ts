@@ -303,9 +303,10 @@ async function init(): Promise<void> {
     tr.cells[1].textContent = typeof v === "number" ? count(v) : String(v);
     return tr;
   }));
+  // The page never destroys its device: any loss (driver reset, GPU gone) ends training here.
   engine.device.lost.then((info) => {
-    if (info.reason === "destroyed") return;
     lost = true;
+    document.body.dataset.state = "lost";
     session?.pause();
     showMessage(deviceLost(info.message || info.reason, session?.checkpoint() !== undefined));
     refresh();
@@ -325,6 +326,8 @@ Object.assign(globalThis, {
     logits: (n: number) => session!.logits(n),
     checkpoint: () => session?.checkpoint(),
     metrics: () => session?.metrics.join(""),
+    /** What a driver reset does to the page: the device goes away. */
+    loseDevice: () => engine?.device.destroy(),
   },
 });
 

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // What the page tells a user when something fails: the problem, then what to do about it.
 import { DeviceError, NoAdapterError } from "../engine/device.ts";
+import { DeviceLostError, GpuError } from "../engine/device_errors.ts";
 
 /** The page's message box: shown with a problem and what to do, hidden when cleared. */
 export function showMessage(text: string): void {
@@ -47,6 +48,10 @@ export function explain(e: unknown, haveCheckpoint: boolean): string {
     return "No WebGPU adapter was found: this browser has WebGPU but no GPU it can use " +
       "(blocklisted driver, or hardware acceleration turned off in its settings). Turn " +
       "hardware acceleration on, update the GPU driver, or try another browser.";
+  }
+  if (err instanceof DeviceLostError) return deviceLost(err.reason, haveCheckpoint);
+  if (err instanceof GpuError && err.kind === "out-of-memory") {
+    return `${err.message}. Pick a smaller model or batch, or fewer images, and start again.`;
   }
   if (err instanceof DeviceError) {
     return /lost/i.test(err.message)

@@ -195,6 +195,18 @@ gpuTest(
       assert(Math.abs(a1.accuracy - e1.accuracy) <= 1, `accuracy ${a1.accuracy} vs ${e1.accuracy}`);
       const againLog = await b.eval<string>(text("log"));
       assert(againLog.includes(`resuming from wrn-10-1.safetensors: epoch 1, batch ${stop[1]}`));
+
+      // A lost device: a message that says what to do, and nothing left to start.
+      await b.eval("trainingPage.loseDevice()");
+      await b.waitFor("document.body.dataset.state === 'lost'", 30_000, STATE);
+      const lostText = await b.eval<string>(text("message"));
+      assert(
+        lostText.startsWith("The GPU device was lost (") &&
+          lostText.includes("Download the checkpoint first") &&
+          lostText.includes("Resume from a checkpoint…"),
+        lostText,
+      );
+      assert(await b.eval("document.getElementById('start').disabled"), "no start after a loss");
     } catch (e) {
       if (browser) (e as Error).message += `\n${browser.diagnostics()}`;
       throw e;
