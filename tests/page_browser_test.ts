@@ -245,3 +245,37 @@ Deno.test("the training page without a WebGPU adapter says so and what to do", a
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "the training page fetches the archive `deno task serve --data` offers",
+  ignore: !source,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "page_test_" });
+    const { gz } = await realSubsetArchive(source!, 20);
+    await Deno.writeFile(`${tmp}/cifar-10-binary.tar.gz`, gz);
+    const server = await servePage({ port: 0, data: `${tmp}/cifar-10-binary.tar.gz` }, () => {});
+    const b = await Browser.launch(`${server.url}?records=20`, `${tmp}/profile`);
+    try {
+      await b.waitFor("document.body?.dataset.data === 'ready'", 120_000, STATE);
+      assertEquals(
+        (await b.eval<string>(text("data-status"))).replace(/read in [\d.]+ s$/, "read in … s"),
+        `CIFAR-10 from cifar-10-binary.tar.gz (from the server) (${
+          gz.length.toLocaleString("en-US")
+        } ` +
+          "bytes): 100 training and 20 test images, read in … s",
+      );
+      assertEquals(await b.eval(`document.getElementById("limit").value`), "100");
+      assert(
+        !(await b.eval<boolean>("document.getElementById('start').disabled")),
+        "ready to start",
+      );
+    } catch (e) {
+      (e as Error).message += `\n${b.diagnostics()}`;
+      throw e;
+    } finally {
+      await b.close();
+      await server.close();
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
