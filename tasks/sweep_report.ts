@@ -39,6 +39,9 @@ export interface SettingRow {
 /** Settings that tell runs apart without making them another setting. */
 const NOT_SETTING = new Set(["seed", "checkpoint", "data"]);
 
+/** Settings the model name already tells (not repeated in a setting's label). */
+const FOLLOWS_MODEL = new Set(["model", "parameters", "GFLOP forward / image"]);
+
 /** Mean and sample standard deviation (NaN for fewer than two values). */
 export function meanSd(xs: number[]): { mean: number; sd: number } {
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -115,8 +118,10 @@ function labels(runs: RunResult[]): Map<string, string> {
   const differ = names.filter((n) => new Set(settings.map((s) => String(s[n]))).size > 1);
   return new Map(keys.map((k, i) => {
     const s = settings[i];
-    const parts = differ.filter((n) => n !== "model").map((n) => `${n} ${s[n]}`);
-    return [k, [String(s.model ?? s.task ?? "run"), ...parts].join(", ")];
+    const parts = differ.filter((n) => !FOLLOWS_MODEL.has(n)).map((n) => `${n} ${s[n]}`);
+    // The model's short name ("wrn-10-1" of "wrn-10-1 = widenet(10, 1, 0, 10)").
+    const model = String(s.model ?? s.task ?? "run").split(" = ")[0];
+    return [k, [model, ...parts].join(", ")];
   }));
 }
 

@@ -186,7 +186,7 @@ Deno.test({
       const { mean, sd } = meanSd(finals);
       assertMatch(
         rep.out,
-        new RegExp(`\\(10, 1, 0, 10\\) +3/3 +${mean.toFixed(2)} ± ${sd.toFixed(2)}%`),
+        new RegExp(`^wrn-10-1 +3/3 +${mean.toFixed(2)} ± ${sd.toFixed(2)}%`, "m"),
       );
       for (const [i, acc] of finals.entries()) {
         assertMatch(rep.out, new RegExp(`wide-seed${i} +${i} +2/2 +${acc.toFixed(2)}%`));

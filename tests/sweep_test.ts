@@ -191,8 +191,8 @@ async function writeRun(dir: string, run: Record<string, string | number>, acc: 
 Deno.test("sweep report: a row per setting, mean ± sd of finished runs; the page overlays all", async () => {
   const root = await Deno.makeTempDir();
   try {
-    const w1 = { model: "WRN-10-1", epochs: 3, width: 1 };
-    const w2 = { model: "WRN-10-2", epochs: 3, width: 2 };
+    const w1 = { model: "WRN-10-1 = widenet(10, 1)", parameters: 10, epochs: 3, width: 1 };
+    const w2 = { model: "WRN-10-2 = widenet(10, 2)", parameters: 40, epochs: 3, width: 2 };
     await writeRun(`${root}/a-seed0`, { ...w1, seed: 0, checkpoint: "x" }, [20, 30, 41.5]);
     await writeRun(`${root}/a-seed1`, { ...w1, seed: 1, checkpoint: "y" }, [22, 33, 38.25]);
     await writeRun(`${root}/a-seed2`, { ...w1, seed: 2, checkpoint: "z" }, [21, 40]); // stopped
