@@ -185,14 +185,39 @@ export class Browser {
     return Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
   }
 
-  /** Closes the browser and waits for its process. */
+  /**
+   * Closes the browser as a user would (its helper processes end with it), waits for the process,
+   * and kills it when it has not gone after 10 s.
+   */
   async close(): Promise<void> {
+    await within(this.send("Browser.close").catch(() => {}), 5000);
     try {
       this.#ws.close();
     } catch { /* already closed */ }
+    if ((await within(this.#proc.status, 10_000)) === "timeout") {
+      try {
+        this.#proc.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await this.#proc.status;
+    }
+  }
+}
+
+/** `p`, or "timeout" after `ms` (the timer is cleared either way). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<"timeout">((r) => id = setTimeout(() => r("timeout"), ms));
+  return Promise.race([p, t]).finally(() => clearTimeout(id));
+}
+
+/** Removes a folder holding a browser profile; Chromium's last writes may race the first try. */
+export async function removeProfileDir(dir: string): Promise<void> {
+  for (let i = 0;; i++) {
     try {
-      this.#proc.kill();
-    } catch { /* already gone */ }
-    await this.#proc.status;
+      return await Deno.remove(dir, { recursive: true });
+    } catch (e) {
+      if (i >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }

@@ -8,11 +8,13 @@
 import { assert, assertEquals } from "./assert.ts";
 import { gpuTest, realCifarSource } from "./helpers.ts";
 import { realSubsetArchive } from "./cifar_subset.ts";
-import { Browser } from "./cdp.ts";
+import { Browser, removeProfileDir } from "./cdp.ts";
 import { servePage } from "../tasks/serve.ts";
 import { parseRunLog } from "../tasks/run_log.ts";
 import { CURVES } from "../tasks/report_charts.ts";
 import { openCheckpoint } from "../models/checkpoint.ts";
+import { parseTrainFlags, runSettings } from "../tasks/train.ts";
+import { vetResume } from "../tasks/checkpoint_guard.ts";
 import { decode as decodePng } from "fast-png";
 
 const source = realCifarSource();
@@ -94,6 +96,18 @@ gpuTest(
       // The paused run's checkpoint, given back to the page at the end.
       await Deno.mkdir(`${tmp}/paused`);
       await b.download("#download-checkpoint", `${tmp}/paused`, "wrn-10-1.safetensors");
+      // The command line would resume it: the same settings as train:wide with these flags.
+      const flags = parseTrainFlags("wide", [
+        ...["--depth", "10", "--width", "1", "--dropout", "0", "--epochs", "1", "--batch", "50"],
+        ...["--seed", "3", "--limit", `${LIMIT}`, "--test-limit", "100"],
+      ]);
+      assert(flags !== "help");
+      const vetted = await vetResume(
+        `${tmp}/paused/wrn-10-1.safetensors`,
+        runSettings(flags, LIMIT, 100),
+      );
+      // The log counts batches from 1, the position from 0.
+      assertEquals([vetted.finished, vetted.position.batch], [false, Number(stop[1]) - 1]);
       await b.eval("document.getElementById('resume').click()");
       await b.waitFor("document.body.dataset.state === 'finished'", 900_000, STATE);
       const log = await b.eval<string>(text("log"));
@@ -213,7 +227,7 @@ gpuTest(
     } finally {
       await browser?.close();
       await server.close();
-      await Deno.remove(tmp, { recursive: true });
+      await removeProfileDir(tmp);
     }
   },
   { ignore: !source },
@@ -242,7 +256,7 @@ Deno.test("the training page without a WebGPU adapter says so and what to do", a
   } finally {
     await b.close();
     await server.close();
-    await Deno.remove(tmp, { recursive: true });
+    await removeProfileDir(tmp);
   }
 });
 
@@ -275,7 +289,7 @@ Deno.test({
     } finally {
       await b.close();
       await server.close();
-      await Deno.remove(tmp, { recursive: true });
+      await removeProfileDir(tmp);
     }
   },
 });

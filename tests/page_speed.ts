@@ -14,7 +14,7 @@ import { parseRunLog } from "../tasks/run_log.ts";
 import { describePreset, preset } from "../page/presets.ts";
 import { realCifarSource } from "./helpers.ts";
 import { realSubsetArchive } from "./cifar_subset.ts";
-import { Browser } from "./cdp.ts";
+import { Browser, removeProfileDir } from "./cdp.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -101,5 +101,5 @@ try {
 } finally {
   await b.close();
   await server.close();
-  await Deno.remove(tmp, { recursive: true });
+  await removeProfileDir(tmp);
 }
