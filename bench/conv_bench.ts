@@ -17,7 +17,6 @@ import {
   type Conv2dDirection,
   type Conv2dMode,
   isWinograd,
-  setConv2dMode,
   winogradApplies,
 } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/mod.ts";
@@ -189,8 +188,8 @@ if (import.meta.main) {
     const i = Deno.args.indexOf(`--${name}`);
     return i >= 0 ? Deno.args[i + 1] : undefined;
   };
-  setConv2dMode((arg("conv") ?? "auto") as Conv2dMode);
   const e = await Engine.create();
+  e.conv2d.mode = (arg("conv") ?? "auto") as Conv2dMode;
   console.log(`adapter: ${e.gpu.name}${e.gpu.software ? " (software)" : ""}`);
   const rows = await benchConv(e, {
     batch: Number(arg("batch") ?? 8),

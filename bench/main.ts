@@ -14,7 +14,6 @@ import { timerFor } from "./timing.ts";
 import { frac, Runner } from "./runner.ts";
 import { adapterSection, benchCeilings, type Ceilings } from "./ceilings.ts";
 import { benchConv, CONV_LAYERS } from "./conv_bench.ts";
-import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { benchLayers } from "./layers_bench.ts";
 import { benchOps } from "./ops_bench.ts";
 import { benchProfile } from "./profile_bench.ts";
@@ -33,10 +32,10 @@ const FRAC: Column = { key: "frac", label: "of ceiling", digits: 2, better: "hig
 
 async function main(): Promise<number> {
   const flags = parseFlags(Deno.args);
-  setConv2dMode(flags.conv);
   const before = flags.compare ? await readBenchFile(flags.compare) : null;
   const started = performance.now();
   const engine = await Engine.create();
+  engine.conv2d.mode = flags.conv;
   const soft = engine.gpu.software;
   const batch = flags.batch ?? (soft ? (flags.quick ? 4 : 32) : 125);
   const stepBatch = flags.stepBatch ?? (soft ? (flags.quick ? 1 : TFJS_BATCH) : batch);

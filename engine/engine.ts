@@ -10,6 +10,7 @@ import { Tape } from "./tape.ts";
 import { ScopeStack } from "./scopes.ts";
 import { readBuffer } from "./readback.ts";
 import { grid } from "./grid.ts";
+import { Conv2dState } from "./ops/conv2d/state.ts";
 import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
 
 const ELEMENTWISE: KernelSource = { name: "elementwise.wgsl", code: elementwiseCode };
@@ -41,6 +42,8 @@ export class Engine {
   readonly kernels: KernelCache;
   /** The autograd tape: ops push their backward here; `tape.backward(loss)` runs it. */
   readonly tape: Tape;
+  /** How conv2d picks its kernels: the `--conv` mode, a forced variant, measured choices. */
+  readonly conv2d: Conv2dState = new Conv2dState();
   /** When false, ops record nothing on the tape (eval and optimizer updates). */
   gradEnabled = true;
   /** Number of dispatches recorded since creation (for benchmarks and tests). */

@@ -67,7 +67,7 @@ export interface CompiledKernel {
   pipeline: GPUComputePipeline;
   /** Bindings by name. */
   bindings: Map<string, Binding>;
-  /** A unique id, used in bind-group cache keys. */
+  /** Unique within its KernelCache (its engine), used in bind-group cache keys. */
   id: number;
 }
 
@@ -147,13 +147,13 @@ function describeBinding(v: any, kind: "storage" | "uniform", label: string): Bi
   };
 }
 
-let nextId = 1;
-
 /** Compiles and caches pipelines by kernel, entry point and override constants. */
 export class KernelCache {
   #device: GPUDevice;
   #cache = new Map<string, CompiledKernel>();
   #modules = new Map<string, GPUShaderModule>();
+  /** The next compiled kernel's id (unique within this cache, so within its engine). */
+  #nextId = 1;
 
   /** A cache that compiles on `device`. */
   constructor(device: GPUDevice) {
@@ -197,7 +197,7 @@ export class KernelCache {
       layout: "auto",
       compute: { module, entryPoint: entry, constants: overrides },
     });
-    k = { label, pipeline, bindings, id: nextId++ };
+    k = { label, pipeline, bindings, id: this.#nextId++ };
     this.#cache.set(key, k);
     return k;
   }

@@ -25,7 +25,6 @@ import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
 import { removeStale } from "../engine/files.ts";
 import { autoResume, guardCheckpoint, vetResume } from "./checkpoint_guard.ts";
 import { StopSignals } from "./signals.ts";
-import { setConv2dMode } from "../engine/ops/conv2d/choice.ts";
 import { besideCheckpoint, RunRecorder } from "./run_recorder.ts";
 import { CheckpointInUseError, RunLock } from "./run_lock.ts";
 
@@ -142,8 +141,8 @@ async function runLocked(f: TrainFlags, lock: RunLock): Promise<number> {
   await guardCheckpoint(f.checkpoint, settings, { overwrite: f.overwrite, resume: f.resume });
   // A second signal quits at once (SIGKILL): the worker removes the lock first.
   const signals = await StopSignals.start({ removeOnQuit: [lock.path] });
-  setConv2dMode(f.conv ?? "auto");
   const engine = await Engine.create();
+  engine.conv2d.mode = f.conv ?? "auto";
   try {
     return await runOn(engine, f, d, { n, nTest, settings, signals });
   } finally {

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
 import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
-import { conv2dChoices, conv2dKey } from "../engine/ops/conv2d/choice.ts";
+import { conv2dKey } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
 import { convShapes } from "../models/conv_shapes.ts";
 import { RECIPES } from "./recipes.ts";
@@ -76,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
     for (const s of train) {
       const g = conv2dGeometry("tune", s.x, s.w, s.stride, s.padding);
       const picks = (["forward", "backwardInput", "backwardWeight"] as const).map((d) => {
-        const c = conv2dChoices.get(conv2dKey(engine, d, g));
+        const c = engine.conv2d.choices.get(conv2dKey(engine, d, g));
         return c ? c.variant + (c.tiles ? JSON.stringify(c.tiles) : "") : "default";
       });
       console.log(`  x [${s.x}] w [${s.w}] s${s.stride}: ${picks.join(" | ")}`);

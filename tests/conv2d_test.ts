@@ -4,7 +4,6 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import type { Engine } from "../engine/engine.ts";
 import { tuneConv2d } from "../engine/ops/conv2d/measure.ts";
-import { conv2dChoices } from "../engine/ops/conv2d/choice.ts";
 import {
   conv2d,
   conv2dBackwardInput,
@@ -13,7 +12,6 @@ import {
   type Conv2dConfig,
   conv2dForward,
   type Conv2dVariant,
-  forceConv2dVariant,
 } from "../engine/ops/conv2d/mod.ts";
 import { biasUniform, fanIn, kaimingUniform } from "../engine/init.ts";
 import { mulberry32 } from "../engine/random.ts";
@@ -123,7 +121,7 @@ gpuTest(
         return (f(up) - f(dn)) / (2 * h);
       });
     for (const variant of ["blocked", "tiled"] as Conv2dVariant[]) {
-      forceConv2dVariant(variant);
+      e.conv2d.forced = variant;
       try {
         const x = e.upload(xd, [s.N, s.C, s.H, s.W]), w = e.upload(wd, [s.K, s.C, s.R, s.S]);
         const b = e.upload(bd, [s.K]);
@@ -135,7 +133,7 @@ gpuTest(
         assertClose(await w.grad!.read(), fd(wd, (v) => loss(xd, v, bd)), tol, `${variant} dw`);
         assertClose(await b.grad!.read(), fd(bd, (v) => loss(xd, wd, v)), tol, `${variant} db`);
       } finally {
-        forceConv2dVariant(null);
+        e.conv2d.forced = null;
       }
     }
   },
@@ -176,10 +174,10 @@ gpuTest("tuneConv2d times the candidates and conv2d then uses the recorded choic
   for (const r of results) {
     assertEquals(r.ms.length, 2);
     assert(r.ms.every((m) => m.ms > 0));
-    assert(candidates.includes(conv2dChoices.get(r.key)!), `choice recorded for ${r.key}`);
+    assert(candidates.includes(e.conv2d.choices.get(r.key)!), `choice recorded for ${r.key}`);
   }
   const xd = randn(3 * 49, 1), wd = randn(5 * 27, 2);
   const y = conv2d(e.upload(xd, [1, 3, 7, 7]), e.upload(wd, [5, 3, 3, 3]), { padding: 1 });
   assertClose(await y.read(), conv2dRef(s, xd, wd), TOL, "conv2d after tuning");
-  conv2dChoices.clear();
+  e.conv2d.choices.clear();
 });

@@ -118,3 +118,25 @@ Deno.test("layout: every user command but the bench is a task in tasks/", () => 
   const elsewhere = runs.filter(([name, file]) => name !== "bench" && !file.startsWith("tasks/"));
   assertEquals(elsewhere, [], "tasks whose entry is not in tasks/");
 });
+
+Deno.test("layout: engine state lives on an Engine, not in modules (no module-level let, no import-time registration)", () => {
+  const files = sources("engine");
+  assert(files.includes("engine/ops/conv2d/choice.ts"), "engine/ sources not found");
+  const bad: string[] = [];
+  for (const f of files) {
+    const lines = Deno.readTextFileSync(ROOT + f).split("\n");
+    lines.forEach((line, i) => {
+      // Top level only (column 0): mutable bindings, and statements that call something on import.
+      if (/^(export\s+)?(let|var)\s/.test(line)) bad.push(`${f}:${i + 1}: module-level ${line}`);
+      if (/^(await\s+)?[A-Za-z_$][\w$.]*\s*\(/.test(line)) {
+        bad.push(`${f}:${i + 1}: runs on import: ${line}`);
+      }
+    });
+  }
+  assertEquals(bad, [], `module-level state in engine/ (put it on the Engine):\n${bad.join("\n")}`);
+  // The checks see what they look for.
+  assert(
+    /^(export\s+)?(let|var)\s/.test("let mode = 1;") &&
+      /^[A-Za-z_$][\w$.]*\s*\(/.test("addCandidates(() => [])"),
+  );
+});

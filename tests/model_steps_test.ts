@@ -7,7 +7,6 @@ import type { Tensor } from "../engine/tensor.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { SGD } from "../engine/optim.ts";
 import { planStep } from "../engine/planned_step.ts";
-import { forceConv2dVariant, setConv2dMode } from "../engine/ops/conv2d/mod.ts";
 import { readSafetensors, type SafeTensor } from "../models/safetensors.ts";
 import { type Module, module } from "../models/module.ts";
 import { resnet } from "../models/resnet.ts";
@@ -28,9 +27,9 @@ const CASES: Record<string, () => ModelSpec> = {
 /** How conv2d picks its kernels: what a user sets (`--conv`), or one Winograd tile forced. */
 type Mode = "auto" | "direct" | "winograd" | "winograd4";
 
-function useMode(mode: Mode): void {
-  setConv2dMode(mode === "direct" ? "direct" : "auto");
-  forceConv2dVariant(mode === "winograd" || mode === "winograd4" ? mode : null);
+function useMode(e: Engine, mode: Mode): void {
+  e.conv2d.mode = mode === "direct" ? "direct" : "auto";
+  e.conv2d.forced = mode === "winograd" || mode === "winograd4" ? mode : null;
 }
 
 /**
@@ -85,9 +84,13 @@ function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 class Report {
   worst = new Map<string, { err: number; what: string }>();
   bad: string[] = [];
+  /** The worst of each kind per step ("grads 1" …), for the issue's table. */
+  perStep = new Map<string, number>();
   check(kind: string, what: string, err: number, tol: number): void {
     const w = this.worst.get(kind);
     if (!w || err > w.err) this.worst.set(kind, { err, what });
+    const step = `${kind} ${what.split(" ")[1]}`;
+    this.perStep.set(step, Math.max(this.perStep.get(step) ?? 0, err));
     if (!(err <= tol)) this.bad.push(`${what}: ${err.toExponential(2)} > ${tol}`);
   }
   summary(): string {
@@ -249,7 +252,7 @@ async function run(e: Engine, prefix: string, mode: Mode): Promise<void> {
   const f = await fixture();
   const steps = JSON.parse(f.metadata.sgd).steps as number;
   const tol = TOL;
-  useMode(mode);
+  useMode(e, mode);
   try {
     const s = await setup(e, f, prefix);
     const names = s.m.params.params.map((p) => p.name);
@@ -269,6 +272,9 @@ async function run(e: Engine, prefix: string, mode: Mode): Promise<void> {
       compareStep(f, s, prefix, k, eager[k], want[k], tol, report);
     }
     console.log(`${prefix} ${mode}: ${report.summary()}`);
+    const row = ["grads 1", "loss 1", "loss 2", "loss 3", "weights 3", "momentum 3"]
+      .map((k) => report.perStep.get(k)!.toExponential(1));
+    console.log(`| ${prefix} | ${mode} | ${row.join(" | ")} |`);
     dispose(s);
     if (report.bad.length) {
       throw new Error(
@@ -297,7 +303,7 @@ async function run(e: Engine, prefix: string, mode: Mode): Promise<void> {
     plan.dispose();
     dispose(p);
   } finally {
-    useMode("auto");
+    useMode(e, "auto");
   }
 }
 

@@ -17,7 +17,6 @@ import {
 } from "../models/checkpoint.ts";
 import { resnet, resnet18a } from "../models/resnet.ts";
 import { widenet } from "../models/widenet.ts";
-import { setConv2dMode } from "../engine/ops/conv2d/mod.ts";
 import { type LayerSpec, parameterCount } from "../models/spec.ts";
 
 /** The fixture version these tests expect (gen_fixtures.py's FIXTURE_VERSION). */
@@ -93,11 +92,11 @@ function trainStep(m: Module, x: Tensor, labels: Tensor, smoothing: number, opt?
  * kernels' rounding (~1e-7) stays clear of those inputs.
  */
 async function checkFixture(e: Engine, file: string, spec: LayerSpec): Promise<void> {
-  setConv2dMode("direct");
+  e.conv2d.mode = "direct";
   try {
     await checkFixtureIn(e, file, spec);
   } finally {
-    setConv2dMode("auto");
+    e.conv2d.mode = "auto";
   }
 }
 

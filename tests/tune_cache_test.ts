@@ -3,7 +3,7 @@ import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assertClose, gpuTest, randn } from "./helpers.ts";
 import { autotune, kernelVersion } from "../engine/ops/conv2d/tune_cache.ts";
 import { candidatesFor, GPU_TILES, PREFETCH_TILES } from "../engine/ops/conv2d/candidates.ts";
-import { conv2dChoices, conv2dKey, setConv2dMode } from "../engine/ops/conv2d/choice.ts";
+import { conv2dKey } from "../engine/ops/conv2d/choice.ts";
 import { conv2dGeometry } from "../engine/ops/conv2d/geometry.ts";
 import {
   conv2dBackwardInput,
@@ -81,10 +81,10 @@ gpuTest(
       const keys = (["forward", "backwardInput", "backwardWeight"] as const).map((d) =>
         conv2dKey(e, d, g)
       );
-      for (const k of keys) conv2dChoices.delete(k);
+      for (const k of keys) e.conv2d.choices.delete(k);
       const first = await autotune(e, shapes, { cache, log });
       assertEquals([first.measured, first.cached], [3, 0]);
-      for (const k of keys) assert(conv2dChoices.has(k), `no choice recorded for ${k}`);
+      for (const k of keys) assert(e.conv2d.choices.has(k), `no choice recorded for ${k}`);
       const file = JSON.parse(await Deno.readTextFile(cache));
       const entry = Object.values(file.adapters)[0] as {
         kernels: string;
@@ -100,12 +100,12 @@ gpuTest(
       const again = await autotune(e, shapes, { cache, log });
       assertEquals([again.measured, again.cached], [0, 3]);
       // Another conv mode keeps its own choices: --conv direct never stands in for auto.
-      setConv2dMode("direct");
+      e.conv2d.mode = "direct";
       try {
         const direct = await autotune(e, shapes, { cache, log });
         assertEquals([direct.measured, direct.cached], [3, 0]);
       } finally {
-        setConv2dMode("auto");
+        e.conv2d.mode = "auto";
       }
       const back = await autotune(e, shapes, { cache, log });
       assertEquals([back.measured, back.cached], [0, 3]);

@@ -9,8 +9,6 @@ import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dForward,
-  forceConv2dVariant,
-  setConv2dMode,
 } from "../engine/ops/conv2d/mod.ts";
 import {
   chooseConfig,
@@ -244,7 +242,7 @@ gpuTest(
     // F(4×4) 3.00e-6, 2.69e-6, 2.32e-6
     const tols = { winograd: [2.5e-7, 2.2e-7, 2e-7], winograd4: [3.3e-6, 3e-6, 2.6e-6] };
     for (const variant of ["winograd", "winograd4"] as const) {
-      forceConv2dVariant(variant);
+      e.conv2d.forced = variant;
       try {
         const x = e.upload(xd, [3, 5, 9, 9]), w = e.upload(wd, [5, 5, 3, 3]);
         x.requiresGrad = w.requiresGrad = true;
@@ -265,7 +263,7 @@ gpuTest(
           tol[2],
         );
       } finally {
-        forceConv2dVariant(null);
+        e.conv2d.forced = null;
       }
     }
   },
@@ -279,12 +277,12 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
   const direct = e.gpu.software ? "blocked" : "tiled";
   try {
     const soft = e.gpu.software;
-    setConv2dMode("winograd");
+    e.conv2d.mode = "winograd";
     for (const d of ["forward", "backwardInput", "backwardWeight"] as const) {
       assert(isWinograd(chooseConfig(e, d, g3).variant), `${d}: Winograd when asked by mode`);
       assertEquals(chooseConfig(e, d, s2).variant, direct);
     }
-    setConv2dMode("auto");
+    e.conv2d.mode = "auto";
     const narrow = conv2dGeometry("t", [8, 16, 32, 32], [128, 16, 3, 3], 1, 1);
     const tiny = conv2dGeometry("t", [8, 512, 4, 4], [512, 512, 3, 3], 1, 1);
     const pick = (d: "forward" | "backwardInput" | "backwardWeight", g: typeof g3) =>
@@ -302,12 +300,12 @@ gpuTest("conv choice: --conv modes, and Winograd only where it applies", (e) => 
     assertEquals(pick("backwardWeight", narrow), soft ? "winograd4" : direct, "16 → 128 dw");
     const thin = conv2dGeometry("t", [8, 64, 32, 32], [16, 64, 3, 3], 1, 1);
     assertEquals(pick("backwardWeight", thin), direct, "16 filters");
-    setConv2dMode("direct");
+    e.conv2d.mode = "direct";
     assertEquals(chooseConfig(e, "forward", g3).variant, direct);
     assertEquals(chooseConfig(e, "forward", g3, "winograd").variant, "winograd", "asked wins");
     assertEquals(chooseConfig(e, "forward", k1, "winograd").variant, direct, "falls back");
   } finally {
-    setConv2dMode("auto");
+    e.conv2d.mode = "auto";
   }
   return Promise.resolve();
 });

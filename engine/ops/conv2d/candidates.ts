@@ -1,6 +1,6 @@
 // The conv2d configs worth measuring on an adapter: cheap ones on software adapters, tile shapes on GPUs.
 import type { Engine } from "../../engine.ts";
-import type { Conv2dConfig, Conv2dDirection } from "./choice.ts";
+import { type Conv2dConfig, type Conv2dDirection, winogradApplies } from "./choice.ts";
 import type { ConvGeometry } from "./geometry.ts";
 
 /**
@@ -32,25 +32,18 @@ export const SOFTWARE_TILES: readonly Record<string, number>[] = [
   { TM: 4, TP: 4, TQ: 4, TK: 4, TC: 2 },
 ];
 
-/** Extra candidates other kernel families add (e.g. Winograd), asked per direction and shape. */
-const families: ((engine: Engine, dir: Conv2dDirection, g: ConvGeometry) => Conv2dConfig[])[] = [];
-
-/** Registers a kernel family's candidates (called once by the family's module). */
-export function addCandidates(
-  fn: (engine: Engine, dir: Conv2dDirection, g: ConvGeometry) => Conv2dConfig[],
-): void {
-  families.push(fn);
-}
-
 /**
- * The configs the tuner measures for one direction and shape: on software adapters the default
+ * The one list of configs the tuner (tuneConv2d, autotune), the bench's `--candidates` and the
+ * docs mean, for one direction and shape on this engine: on software adapters the default
  * register block and a smaller one (the tiled kernels are ~10× slower there, never worth
- * timing); on GPUs every tile shape of {@linkcode GPU_TILES} and the blocked default; plus what
- * other families register. The first entry is the untuned default.
+ * timing); on GPUs every tile shape of {@linkcode GPU_TILES} and the blocked default; and where
+ * Winograd applies and the engine's mode is not "direct", both tile sizes with the register
+ * GEMM, plus on GPUs the GEMM's workgroup-tiled form in the four K-step-16 shapes of
+ * {@linkcode GPU_TILES}. The first entry is the untuned default.
  */
 export function candidatesFor(
   engine: Engine,
-  dir: Conv2dDirection,
+  _dir: Conv2dDirection,
   g: ConvGeometry,
 ): Conv2dConfig[] {
   const own: Conv2dConfig[] = engine.gpu.software
@@ -59,5 +52,11 @@ export function candidatesFor(
       ...SOFTWARE_TILES.map((tiles) => ({ variant: "blocked" as const, tiles })),
     ]
     : [...GPU_TILES.map((tiles) => ({ variant: "tiled" as const, tiles })), { variant: "blocked" }];
-  return [...own, ...families.flatMap((f) => f(engine, dir, g))];
+  if (!winogradApplies(g) || engine.conv2d.mode === "direct") return own;
+  const gpu = engine.gpu.software ? [] : GPU_TILES.filter((t) => t.BK === 16);
+  const winograd = (["winograd", "winograd4"] as const).flatMap((variant) => [
+    { variant },
+    ...gpu.map((tiles) => ({ variant, tiles })),
+  ]);
+  return [...own, ...winograd];
 }

@@ -20,31 +20,10 @@ export interface Conv2dConfig {
   tiles?: Record<string, number>;
 }
 
-/** Choices measured by tuneConv2d, keyed by conv2dKey; the ops read it, never await. */
-export const conv2dChoices: Map<string, Conv2dConfig> = new Map();
-
 /** Key of the choice map: adapter, direction and shape. */
 export function conv2dKey(engine: Engine, dir: Conv2dDirection, g: ConvGeometry): string {
   const { N, C, H, W, K, R, S, stride, pad } = g;
   return `${engine.gpu.name}|${dir}|${N},${C},${H},${W},${K},${R},${S},${stride},${pad}`;
-}
-
-let forced: Conv2dVariant | null = null;
-let mode: Conv2dMode = "auto";
-
-/** Forces every conv2d dispatch to one variant (tests, benchmarks); null restores the choice. */
-export function forceConv2dVariant(variant: Conv2dVariant | null): void {
-  forced = variant;
-}
-
-/** Sets the algorithm mode (`--conv`): "direct", "winograd" or "auto" (the default). */
-export function setConv2dMode(m: Conv2dMode): void {
-  mode = m;
-}
-
-/** The current algorithm mode. */
-export function conv2dMode(): Conv2dMode {
-  return mode;
 }
 
 /** Whether a variant is one of the Winograd ones. */
@@ -93,18 +72,19 @@ export function chooseConfig(
   g: ConvGeometry,
   asked?: Conv2dConfig | Conv2dVariant,
 ): Conv2dConfig {
+  const { mode, forced, choices } = engine.conv2d;
   const direct: Conv2dConfig = { variant: engine.gpu.software ? "blocked" : "tiled" };
   const wino = winogradApplies(g);
   let cfg: Conv2dConfig;
   if (forced) cfg = { variant: forced };
   else if (asked) cfg = typeof asked === "string" ? { variant: asked } : asked;
   else if (mode === "winograd" && wino) {
-    const tuned = conv2dChoices.get(conv2dKey(engine, dir, g));
+    const tuned = choices.get(conv2dKey(engine, dir, g));
     const fallback = winogradByDefault(engine, dir, g) ?? "winograd";
     cfg = tuned && isWinograd(tuned.variant) ? tuned : { variant: fallback };
   } else {
     const wv = winogradByDefault(engine, dir, g);
-    cfg = conv2dChoices.get(conv2dKey(engine, dir, g)) ?? (wv ? { variant: wv } : direct);
+    cfg = choices.get(conv2dKey(engine, dir, g)) ?? (wv ? { variant: wv } : direct);
     if (mode === "direct" && isWinograd(cfg.variant)) cfg = direct;
   }
   return isWinograd(cfg.variant) && !wino ? direct : cfg;

@@ -1,15 +1,8 @@
 // Measures the conv2d kernel variants on given shapes and remembers the fastest per shape.
 import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
-import {
-  conv2dChoices,
-  type Conv2dConfig,
-  type Conv2dDirection,
-  conv2dKey,
-  conv2dMode,
-  isWinograd,
-  winogradApplies,
-} from "./choice.ts";
+import { type Conv2dConfig, type Conv2dDirection, conv2dKey } from "./choice.ts";
+import { candidatesFor } from "./candidates.ts";
 import { runBackwardInput, runBackwardWeight, runForward } from "./dispatch.ts";
 import { conv2dGeometry } from "./geometry.ts";
 
@@ -27,8 +20,7 @@ export interface TuneShape {
 
 /** Options of {@linkcode tuneConv2d}. */
 export interface TuneOptions {
-  /** Configs to try (default: blocked with two tile shapes, and tiled). */
-  /** The configurations to time (default: `TUNE_CANDIDATES`). */
+  /** The configurations to time (default: candidatesFor each shape and direction). */
   candidates?: Conv2dConfig[];
   /** The directions to time (default: all three). */
   directions?: Conv2dDirection[];
@@ -47,19 +39,6 @@ export interface TuneResult {
   /** Every configuration's time, in ms. */
   ms: { config: Conv2dConfig; ms: number }[];
 }
-
-/**
- * Default candidates: register-blocked (two tile shapes), workgroup-memory tiles and
- * Winograd F(2×2,3×3) and F(4×4,3×3) (tried only on 3×3 stride-1 shapes, and not with
- * --conv direct).
- */
-export const TUNE_CANDIDATES: Conv2dConfig[] = [
-  { variant: "blocked" },
-  { variant: "blocked", tiles: { TM: 4, TP: 4, TQ: 4, TK: 4, TC: 2 } },
-  { variant: "tiled" },
-  { variant: "winograd" },
-  { variant: "winograd4" },
-];
 
 function random(e: Engine, shape: readonly number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -93,7 +72,6 @@ export async function tuneConv2d(
   options: TuneOptions = {},
 ): Promise<TuneResult[]> {
   const e = engine;
-  const candidates = options.candidates ?? TUNE_CANDIDATES;
   const dirs = options.directions ?? ["forward", "backwardInput", "backwardWeight"];
   const results: TuneResult[] = [];
   for (const s of shapes) {
@@ -106,10 +84,7 @@ export async function tuneConv2d(
         else runBackwardWeight(x, gy, g, cfg);
       };
       const ms: TuneResult["ms"] = [];
-      const usable = candidates.filter((c) =>
-        !isWinograd(c.variant) || (winogradApplies(g) && conv2dMode() !== "direct")
-      );
-      for (const config of usable) {
+      for (const config of options.candidates ?? candidatesFor(e, direction, g)) {
         await wallMs(e, run(config));
         const samples: number[] = [];
         for (let r = 0; r < (options.runs ?? 3); r++) samples.push(await wallMs(e, run(config)));
@@ -118,7 +93,7 @@ export async function tuneConv2d(
       }
       const best = ms.reduce((a, b) => (b.ms < a.ms ? b : a)).config;
       const key = conv2dKey(e, direction, g);
-      conv2dChoices.set(key, best);
+      e.conv2d.choices.set(key, best);
       results.push({ key, direction, best, ms });
     }
     for (const t of [x, w, gy]) t.dispose();

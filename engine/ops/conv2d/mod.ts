@@ -10,14 +10,8 @@ import {
   type SavedFilters,
 } from "./dispatch.ts";
 
-export {
-  type Conv2dConfig,
-  type Conv2dMode,
-  conv2dMode,
-  type Conv2dVariant,
-  forceConv2dVariant,
-  setConv2dMode,
-} from "./choice.ts";
+export { type Conv2dConfig, type Conv2dMode, type Conv2dVariant } from "./choice.ts";
+export { Conv2dState } from "./state.ts";
 export { conv2dGeometry, type ConvGeometry } from "./geometry.ts";
 
 /** Options of {@linkcode conv2d}. */

@@ -1,12 +1,6 @@
 // Tuning on first use: measure the candidates of every conv a model needs, remember them in a file.
 import type { Engine } from "../../engine.ts";
-import {
-  conv2dChoices,
-  type Conv2dConfig,
-  type Conv2dDirection,
-  conv2dKey,
-  conv2dMode,
-} from "./choice.ts";
+import { type Conv2dConfig, type Conv2dDirection, conv2dKey } from "./choice.ts";
 import { conv2dGeometry } from "./geometry.ts";
 import { candidatesFor } from "./candidates.ts";
 import { tuneConv2d, type TuneShape } from "./measure.ts";
@@ -79,7 +73,7 @@ interface CacheFile {
 /** The adapter and the conv mode: a `--conv direct` run's choices must not stand in for `auto`'s. */
 function adapterKey(engine: Engine): string {
   const i = engine.gpu.info;
-  return `${engine.gpu.name}|${i.vendor}|${i.architecture}|${i.device}|conv=${conv2dMode()}`;
+  return `${engine.gpu.name}|${i.vendor}|${i.architecture}|${i.device}|conv=${engine.conv2d.mode}`;
 }
 
 async function readCache(path: string, log: (l: string) => void): Promise<CacheFile> {
@@ -148,7 +142,7 @@ export async function autotune(
       const k = conv2dKey(engine, dir, g);
       const stored = entry.choices[k];
       if (stored) {
-        conv2dChoices.set(k, stored);
+        engine.conv2d.choices.set(k, stored);
         result.cached++;
         count(stored);
         continue;
@@ -164,7 +158,7 @@ export async function autotune(
         directions: [dir],
         runs: engine.gpu.software ? 1 : 3,
       });
-      conv2dChoices.set(k, r.best);
+      engine.conv2d.choices.set(k, r.best);
       entry.choices[k] = r.best;
       result.measured++;
       count(r.best);

@@ -4,8 +4,7 @@
 import type { Engine } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
 import { grid } from "../../grid.ts";
-import { conv2dMode, up, winogradApplies } from "./choice.ts";
-import { addCandidates } from "./candidates.ts";
+import { up } from "./choice.ts";
 import type { ConvGeometry } from "./geometry.ts";
 import {
   winogradFilterSource,
@@ -14,7 +13,6 @@ import {
 } from "./winograd_codegen.ts";
 import utilCode from "../../../kernels/conv2d/util.wgsl" with { type: "text" };
 import tiledCode from "../../../kernels/conv2d/winograd_gemm_tiled.wgsl" with { type: "text" };
-import { GPU_TILES } from "./candidates.ts";
 
 const UTIL = { name: "conv2d/util.wgsl", code: utilCode };
 const TILED = { name: "conv2d/winograd_gemm_tiled.wgsl", code: tiledCode };
@@ -71,18 +69,6 @@ export function gemmBlock(N4: number): GemmBlock {
 function gemmGrid(b: GemmBlock, N4: number, Mp: number, NXS: number): [number, number, number] {
   return [Math.ceil(N4 / (b.WX * b.RN4)), Math.ceil(Mp / b.TM / b.WY), NXS];
 }
-
-// The tuner (autotune, tuneConv2d's callers) also measures both tile sizes on 3×3 stride-1
-// shapes: the register GEMM, and on GPUs the workgroup-tiled GEMM with the direct tiled family's
-// four K-step-16 tile shapes.
-addCandidates((engine, _dir, g) => {
-  if (!winogradApplies(g) || conv2dMode() === "direct") return [];
-  const gpu = engine.gpu.software ? [] : GPU_TILES.filter((t) => t.BK === 16);
-  return (["winograd", "winograd4"] as const).flatMap((variant) => [
-    { variant },
-    ...gpu.map((tiles) => ({ variant, tiles })),
-  ]);
-});
 
 /** Output tile size: 2 for F(2×2,3×3) (16 GEMMs), 4 for F(4×4,3×3) (36 GEMMs). */
 export type WinogradTile = 2 | 4;
