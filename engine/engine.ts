@@ -11,6 +11,7 @@ import { ScopeStack } from "./scopes.ts";
 import { readBuffer } from "./readback.ts";
 import { grid } from "./grid.ts";
 import { Conv2dState } from "./ops/conv2d/state.ts";
+import type { ReduceState } from "./ops/reduce.ts";
 import elementwiseCode from "../kernels/elementwise.wgsl" with { type: "text" };
 
 const ELEMENTWISE: KernelSource = { name: "elementwise.wgsl", code: elementwiseCode };
@@ -44,6 +45,8 @@ export class Engine {
   readonly tape: Tape;
   /** How conv2d picks its kernels: the `--conv` mode, a forced variant, measured choices. */
   readonly conv2d: Conv2dState = new Conv2dState();
+  /** Which sum kernel sum and mean use: forced (tests), or what tuneReduce measured here. */
+  readonly reduce: ReduceState = { forced: null, measured: null };
   /** When false, ops record nothing on the tape (eval and optimizer updates). */
   gradEnabled = true;
   /** Number of dispatches recorded since creation (for benchmarks and tests). */

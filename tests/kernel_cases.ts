@@ -4,7 +4,7 @@
 import type { Tensor } from "../engine/tensor.ts";
 import { add, mul, relu, scale } from "../engine/ops/elementwise.ts";
 import { matmul } from "../engine/ops/matmul.ts";
-import { forceReduceVariant, mean, sum } from "../engine/ops/reduce.ts";
+import { mean, sum } from "../engine/ops/reduce.ts";
 import { softmaxCrossEntropy } from "../engine/ops/loss.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../engine/ops/pool.ts";
 import { batchNorm2d, type BatchNormState } from "../engine/ops/batch_norm.ts";
@@ -89,11 +89,11 @@ const reduceSubgroups: KernelCase = {
   family: "reduce (subgroups)",
   needs: "subgroups",
   gpu: async (e) => {
-    forceReduceVariant("subgroups");
+    e.reduce.forced = "subgroups";
     try {
       return await reduce.gpu(e);
     } finally {
-      forceReduceVariant(null);
+      e.reduce.forced = null;
     }
   },
 };

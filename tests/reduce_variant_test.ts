@@ -3,7 +3,7 @@
 // The subgroup variant itself is checked against the reference in Chromium (kernel_tier_test).
 import { assertEquals, assertThrows } from "./assert.ts";
 import { gpuTest } from "./helpers.ts";
-import { forceReduceVariant, reduceVariant, sum, tuneReduce } from "../engine/ops/reduce.ts";
+import { reduceVariant, sum, tuneReduce } from "../engine/ops/reduce.ts";
 
 gpuTest(
   "reduce: without subgroups tuneReduce keeps the tree and forcing them is refused",
@@ -14,12 +14,12 @@ gpuTest(
     }
     assertEquals(await tuneReduce(e), { variant: "tree", ms: {} });
     assertEquals(reduceVariant(e), "tree");
-    forceReduceVariant("subgroups");
+    e.reduce.forced = "subgroups";
     try {
       const x = e.upload(new Float32Array(5).fill(1), [5]);
       assertThrows(() => sum(x), RangeError, 'needs the "subgroups" feature');
     } finally {
-      forceReduceVariant(null);
+      e.reduce.forced = null;
     }
     assertEquals((await sum(e.upload(new Float32Array(5).fill(1), [5])).read())[0], 5);
   },

@@ -12,18 +12,18 @@ const SUBGROUP_SRC = { name: "reduce_subgroups.wgsl", code: subgroupCode };
 /** The full sum's kernels: a tree in workgroup memory, or subgroupAdd then one barrier. */
 export type ReduceVariant = "tree" | "subgroups";
 
-/** Variants measured by tuneReduce, by adapter name. */
-const measured = new Map<string, ReduceVariant>();
-let forced: ReduceVariant | null = null;
-
-/** Forces one variant (tests); null restores the measured choice (the tree until measured). */
-export function forceReduceVariant(v: ReduceVariant | null): void {
-  forced = v;
+/**
+ * The sum's variant state an Engine carries (`engine.reduce`): `forced` (tests; null: the
+ * choice) and what tuneReduce `measured` on its adapter (null: not measured, the tree).
+ */
+export interface ReduceState {
+  forced: ReduceVariant | null;
+  measured: ReduceVariant | null;
 }
 
 /** The variant sum and mean use on this engine. */
 export function reduceVariant(e: Engine): ReduceVariant {
-  const v = forced ?? measured.get(e.gpu.name) ?? "tree";
+  const v = e.reduce.forced ?? e.reduce.measured ?? "tree";
   if (v === "subgroups" && !e.gpu.subgroups) {
     throw new RangeError(
       `reduce: the subgroups variant needs the "subgroups" feature, which ${e.gpu.name} lacks`,
@@ -70,10 +70,10 @@ export async function tuneReduce(e: Engine, n = 1 << 18): Promise<ReduceTuning> 
   if (!e.gpu.subgroups) return { variant: "tree", ms: {} };
   const x = e.upload(Float32Array.from({ length: n }, (_, i) => (i % 17) - 8), [n]);
   const ms: Partial<Record<ReduceVariant, number>> = {};
-  const before = forced;
+  const before = e.reduce.forced;
   try {
     for (const v of ["tree", "subgroups"] as const) {
-      forced = v;
+      e.reduce.forced = v;
       const run = async (reps: number) => {
         const outs = Array.from({ length: reps }, () => e.noGrad(() => sum(x)));
         await outs[reps - 1].read();
@@ -89,10 +89,10 @@ export async function tuneReduce(e: Engine, n = 1 << 18): Promise<ReduceTuning> 
       ms[v] = times.sort((a, b) => a - b)[2];
     }
   } finally {
-    forced = before;
+    e.reduce.forced = before;
     x.dispose();
   }
   const variant = ms.subgroups! < ms.tree! ? "subgroups" : "tree";
-  measured.set(e.gpu.name, variant);
+  e.reduce.measured = variant;
   return { variant, ms };
 }
