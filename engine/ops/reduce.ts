@@ -17,7 +17,9 @@ export type ReduceVariant = "tree" | "subgroups";
  * choice) and what tuneReduce `measured` on its adapter (null: not measured, the tree).
  */
 export interface ReduceState {
+  /** The variant every sum uses (tests), or null for the choice. */
   forced: ReduceVariant | null;
+  /** What tuneReduce measured fastest on this adapter, or null (the tree). */
   measured: ReduceVariant | null;
 }
 
