@@ -65,12 +65,11 @@ fn advance(w: ptr<function, Walk>) {
   if ((*w).hw >= p.HW) { (*w).hw -= p.HW; (*w).n += 1u; }
 }
 
-// Training pass 1, workgroup (s, c): Welford per thread, Chan merge across the workgroup.
-// part[0|1|2, c, s] = count, mean, M2 (sum of squares about the mean).
-@compute @workgroup_size(RWG)
-fn stats(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let c = wid.y;
-  var w = walk(wid.x, lid);
+// This thread's Welford count, mean and M2 over its runs of (channel c, chunk s).
+struct Welford { n: f32, mu: f32, m2: f32 }
+
+fn threadStats(c: u32, s: u32, lid: u32) -> Welford {
+  var w = walk(s, lid);
   var cnt = 0.0;
   var mu = 0.0;
   var m2 = 0.0;
@@ -85,9 +84,18 @@ fn stats(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid
     }
     advance(&w);
   }
-  wa[lid] = cnt;
-  wb[lid] = mu;
-  wc[lid] = m2;
+  return Welford(cnt, mu, m2);
+}
+
+// Training pass 1, workgroup (s, c): Welford per thread, Chan merge across the workgroup.
+// part[0|1|2, c, s] = count, mean, M2 (sum of squares about the mean).
+@compute @workgroup_size(RWG)
+fn stats(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.y;
+  let t = threadStats(c, wid.x, lid);
+  wa[lid] = t.n;
+  wb[lid] = t.mu;
+  wc[lid] = t.m2;
   workgroupBarrier();
   for (var h = RWG / 2u; h > 0u; h >>= 1u) {
     if (lid < h && wa[lid + h] > 0.0) {
@@ -174,12 +182,12 @@ fn maskedGrad(i: u32, v: f32, q: Chan) -> f32 {
   return select(gy[i], 0.0, z <= 0.0);
 }
 
-// Backward pass 1, workgroup (s, c): part[0|1, c, s] = Σ g and Σ g·(x − mean).
-@compute @workgroup_size(RWG)
-fn backwardReduce(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let c = wid.y;
+// This thread's Σ g and Σ g·(x − mean) over its runs of (channel c, chunk s).
+struct GradSums { g: f32, gx: f32 }
+
+fn threadGradSums(c: u32, s: u32, lid: u32) -> GradSums {
   let q = chan(c);
-  var w = walk(wid.x, lid);
+  var w = walk(s, lid);
   var sg = 0.0;
   var sgx = 0.0;
   for (var j = lid; j < w.runs; j += RWG) {
@@ -192,8 +200,16 @@ fn backwardReduce(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
     }
     advance(&w);
   }
-  wa[lid] = sg;
-  wb[lid] = sgx;
+  return GradSums(sg, sgx);
+}
+
+// Backward pass 1, workgroup (s, c): part[0|1, c, s] = Σ g and Σ g·(x − mean).
+@compute @workgroup_size(RWG)
+fn backwardReduce(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.y;
+  let t = threadGradSums(c, wid.x, lid);
+  wa[lid] = t.g;
+  wb[lid] = t.gx;
   workgroupBarrier();
   for (var h = RWG / 2u; h > 0u; h >>= 1u) {
     if (lid < h) {

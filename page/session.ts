@@ -3,6 +3,7 @@
 import type { Engine } from "../engine/engine.ts";
 import { describeGpu } from "../engine/device.ts";
 import { type EpochResult, train, type TrainResult } from "../engine/train/trainer.ts";
+import { describeReduceTuning, tuneReduce } from "../engine/ops/reduce_tune.ts";
 import { GpuCifar } from "../data/gpu_dataset.ts";
 import { type MeanStd, meanStd } from "../data/transforms.ts";
 import { type Module, module } from "../models/module.ts";
@@ -138,6 +139,8 @@ export class Session {
     this.#stop = false;
     const { choices, engine } = this;
     const r = describePreset(choices.preset).recipe;
+    // The reductions' variant: measured once where the adapter has subgroups, else the tree.
+    this.#view.line(describeReduceTuning(await tuneReduce(engine)));
     return await train(engine, this.model, this.#sets.train, this.#sets.test, {
       epochs: choices.epochs,
       seed: choices.seed,

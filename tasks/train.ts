@@ -19,6 +19,7 @@ import { summary } from "../models/summary.ts";
 import { moduleCheckpointer } from "../models/checkpoint.ts";
 import { convShapes } from "../models/conv_shapes.ts";
 import { autotune } from "../engine/ops/conv2d/tune_cache.ts";
+import { describeReduceTuning, tuneReduce } from "../engine/ops/reduce_tune.ts";
 import { type RecipeName, recipeSettings } from "./recipes.ts";
 import { parseTrainFlags, type TrainFlags, usage } from "./train_flags.ts";
 import { checkOutputPath, parentOf, UsageError } from "./output_paths.ts";
@@ -221,6 +222,8 @@ async function runOn(
       directions: ["forward" as const],
     })),
   ], { cache: f.tuneCache, log: say });
+  // The reductions' variant: measured once where the adapter has subgroups, else the tree.
+  say(describeReduceTuning(await tuneReduce(engine)));
   // The tuned kernels may need other workspaces than the untuned ones: checked again.
   fitOrRefuse(engine, model, memory, f.batch);
   const tty = !f.quiet && Deno.stdout.isTerminal();

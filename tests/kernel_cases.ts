@@ -84,19 +84,7 @@ const reduce: KernelCase = {
   },
 };
 
-const reduceSubgroups: KernelCase = {
-  ...reduce,
-  family: "reduce (subgroups)",
-  needs: "subgroups",
-  gpu: async (e) => {
-    e.reduce.forced = "subgroups";
-    try {
-      return await reduce.gpu(e);
-    } finally {
-      e.reduce.forced = null;
-    }
-  },
-};
+const reduceSubgroups = withSubgroups(reduce, "reduce (subgroups)");
 
 const crossEntropy: KernelCase = {
   family: "softmax cross-entropy",
@@ -160,29 +148,51 @@ const pools: KernelCase[] = [
   }),
 ];
 
-function batchNormCase(training: boolean, residual: boolean): KernelCase {
-  const shape = [3, 5, 7, 6];
-  const n = 3 * 5 * 42;
+/** The case run with every reduction's subgroup variant forced (where the device has them). */
+function withSubgroups(c: KernelCase, family: string): KernelCase {
+  return {
+    ...c,
+    family,
+    needs: "subgroups",
+    gpu: async (e) => {
+      e.reduce.forced = "subgroups";
+      try {
+        return await c.gpu(e);
+      } finally {
+        e.reduce.forced = null;
+      }
+    },
+  };
+}
+
+function batchNormCase(
+  training: boolean,
+  residual: boolean,
+  shape = [3, 5, 7, 6],
+  tol = { atol: 5e-5, rtol: 5e-5, why: "f32 statistics over 126 values, 1/sqrt, x̂ up to ~4" },
+): KernelCase {
+  const n = shape[0] * shape[1] * shape[2] * shape[3];
+  const C = shape[1];
   const inputs = () => ({
     x: rand(n, 11, -2, 3),
-    weight: rand(5, 12, 0.5, 1.5),
-    bias: rand(5, 13, -0.5, 0.5),
-    runningMean: rand(5, 14, -0.2, 0.2),
-    runningVar: rand(5, 15, 0.5, 2),
+    weight: rand(C, 12, 0.5, 1.5),
+    bias: rand(C, 13, -0.5, 0.5),
+    runningMean: rand(C, 14, -0.2, 0.2),
+    runningVar: rand(C, 15, 0.5, 2),
     res: rand(n, 16),
     gy: rand(n, 17),
   });
   return {
     family: "batch norm",
     name: `${training ? "training" : "eval"}, ReLU${residual ? ", residual" : ""} [${shape}]`,
-    tol: { atol: 5e-5, rtol: 5e-5, why: "f32 statistics over 126 values, 1/sqrt, x̂ up to ~4" },
+    tol,
     gpu: async (e) => {
       const i = inputs();
       const bn: BatchNormState = {
-        weight: leaf(e, i.weight, [5]),
-        bias: leaf(e, i.bias, [5]),
-        runningMean: e.upload(i.runningMean, [5]),
-        runningVar: e.upload(i.runningVar, [5]),
+        weight: leaf(e, i.weight, [C]),
+        bias: leaf(e, i.bias, [C]),
+        runningMean: e.upload(i.runningMean, [C]),
+        runningVar: e.upload(i.runningVar, [C]),
       };
       const x = leaf(e, i.x, shape);
       const res = residual ? leaf(e, i.res, shape) : undefined;
@@ -260,10 +270,22 @@ export const KERNEL_CASES: KernelCase[] = [
   reduce,
   reduceSubgroups,
   crossEntropy,
+  withSubgroups(crossEntropy, "softmax-CE (subgroups)"),
   ...CONV_CASES,
   batchNormCase(true, true),
   batchNormCase(true, false),
   batchNormCase(false, false),
+  // Subgroup statistics and backward sums: the small case leaves most of the 64 threads of a
+  // channel empty (9 runs of 14 values); [2, 3, 33, 31] gives every thread 2–3 runs of 11.
+  withSubgroups(batchNormCase(true, true), "batch norm (subgroups)"),
+  withSubgroups(
+    batchNormCase(true, true, [2, 3, 33, 31], {
+      atol: 1e-4,
+      rtol: 5e-5,
+      why: "f32 statistics and Σ dy·x̂ over 2,046 values per channel, in another order",
+    }),
+    "batch norm (subgroups)",
+  ),
   ...pools,
   dropoutCase,
   sgdCase,

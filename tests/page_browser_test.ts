@@ -88,6 +88,12 @@ gpuTest(
       await b.eval("document.getElementById('pause').click()");
       await b.waitFor("document.body.dataset.state === 'paused'", 600_000, STATE);
       const paused = await b.eval<string>(text("log"));
+      // Chromium's adapter has subgroups: the page measured both variants of each reduction before training.
+      assert(
+        /^reductions: sum (tree|subgroups) \(tree [\d.]+ ms, subgroups [\d.]+ ms\); batchNorm (tree|subgroups) \(tree [\d.]+ ms, subgroups [\d.]+ ms\)$/m
+          .test(paused),
+        paused,
+      );
       const stop =
         /interrupted at epoch 1, batch (\d); checkpoint written to wrn-10-1\.safetensors$/m
           .exec(paused);

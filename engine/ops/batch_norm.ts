@@ -1,9 +1,27 @@
 // Batch norm for NCHW f32 (PyTorch's BatchNorm2d), fused with a residual add and ReLU, with gradients.
 import type { Tensor } from "../tensor.ts";
 import { grid } from "../grid.ts";
+import type { KernelSource } from "../kernel.ts";
+import { reduceVariant } from "./reduce_choice.ts";
 import code from "../../kernels/batch_norm.wgsl" with { type: "text" };
+import subgroupCode from "../../kernels/batch_norm_subgroups.wgsl" with { type: "text" };
 
 const SRC = { name: "batch_norm.wgsl", code };
+/** The two reductions' subgroup variants, compiled only where the device has `subgroups`. */
+const SUBGROUP_SRC = {
+  name: "batch_norm_subgroups.wgsl",
+  code: `enable subgroups;\n${code}\n${subgroupCode}`,
+};
+
+/** The source and entry point of one of the two per-channel reductions on this engine. */
+function reduction(
+  e: Tensor["engine"],
+  entry: "stats" | "backwardReduce",
+): [KernelSource, string] {
+  return reduceVariant(e, "batchNorm") === "subgroups"
+    ? [SUBGROUP_SRC, `${entry}Subgroups`]
+    : [SRC, entry];
+}
 /** Threads per workgroup, elementwise passes and reductions. */
 const WG = 64;
 const RWG = 64;
@@ -140,7 +158,8 @@ export function batchNormForward(
       throw new RangeError(`batchNorm2d: training needs more than 1 value per channel, got ${x}`);
     }
     const part = e.tensor([3, p.C, p.S]);
-    e.run(SRC, "stats", { x, part, p }, [p.S, p.C], { RWG, V });
+    const [src, entry] = reduction(e, "stats");
+    e.run(src, entry, { x, part, p }, [p.S, p.C], { RWG, V });
     e.run(SRC, "finalizeStats", { part, ...run }, perChannel);
     part.dispose();
   } else {
@@ -172,7 +191,8 @@ export function batchNormBackward(
   const common = { x, gy, ySaved: saved.relu && saved.residual ? saved.y : gy, p };
   const stats = { mean, invstd, weight, bias };
   const part = e.tensor([2, p.C, p.S]);
-  e.run(SRC, "backwardReduce", { ...common, ...stats, part }, [p.S, p.C], { ...flags, RWG });
+  const [src, entry] = reduction(e, "backwardReduce");
+  e.run(src, entry, { ...common, ...stats, part }, [p.S, p.C], { ...flags, RWG });
   const dweight = e.tensor([p.C]);
   const dbias = e.tensor([p.C]);
   const coef = e.tensor([p.C, 5]); // pass 3's per-channel constants (DxCoef)

@@ -1,10 +1,9 @@
 // Softmax cross-entropy (optional label smoothing), mean over the batch, fused with its gradient.
 import type { Tensor } from "../tensor.ts";
 import code from "../../kernels/softmax_ce.wgsl" with { type: "text" };
-import reduceCode from "../../kernels/reduce.wgsl" with { type: "text" };
+import { sumInto } from "./reduce.ts";
 
 const SRC = { name: "softmax_ce.wgsl", code };
-const REDUCE = { name: "reduce.wgsl", code: reduceCode };
 
 /** Options of {@linkcode softmaxCrossEntropy}. */
 export interface CrossEntropyOptions {
@@ -60,7 +59,7 @@ export function softmaxCrossEntropy(
   const { rowLoss, pred, grad } = crossEntropyParts(logits, labels, options);
   pred.dispose();
   const loss = e.tensor([1]);
-  e.run(REDUCE, "sum", { x: rowLoss, out: loss, p: { n: rowLoss.size, s: 1 / rowLoss.size } }, 1);
+  sumInto(rowLoss, loss, 1 / rowLoss.size); // the batch mean, in the sum's measured variant
   rowLoss.dispose();
   if (e.gradEnabled && logits.requiresGrad) {
     e.record([logits], loss, (g) => {

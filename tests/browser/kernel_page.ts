@@ -3,7 +3,11 @@
 // against its float64 reference, then the whole-model steps; the test POSTs what this returns.
 // In Deno, `deno run -A tests/browser/kernel_page.ts` prints the same table for Deno's adapter.
 import { Engine } from "../../engine/engine.ts";
-import { type ReduceTuning, tuneReduce } from "../../engine/ops/reduce.ts";
+import {
+  describeReduceTuning,
+  type ReduceTuning,
+  tuneReduce,
+} from "../../engine/ops/reduce_tune.ts";
 import { describeGpu } from "../../engine/device.ts";
 import { KERNEL_CASES } from "../kernel_cases.ts";
 import { caseError } from "../kernel_case.ts";
@@ -28,7 +32,7 @@ export interface TierResult {
   features: string[];
   cases: CaseResult[];
   models: Record<string, ModelSteps>;
-  /** What tuneReduce measured on this adapter (the sum's variants, ms per sum). */
+  /** What tuneReduce measured on this adapter (each family's variants, ms per run). */
   reduce: ReduceTuning;
 }
 
@@ -79,8 +83,7 @@ export function tierTable(r: TierResult): string {
     `${c.family.padEnd(22)} ${c.name.padEnd(58)} ${c.maxAbs.toExponential(1).padStart(8)} ` +
     (c.skipped ? `skipped: ${c.skipped}` : `${(c.ms / 1000).toFixed(1).padStart(6)} s`)
   );
-  const ms = Object.entries(r.reduce.ms).map(([v, t]) => `${v} ${t.toFixed(3)} ms`).join(", ");
-  const reduce = `sum of 2^18 values: ${ms || "no subgroups"} → ${r.reduce.variant}`;
+  const reduce = describeReduceTuning(r.reduce);
   const models = Object.entries(r.models).map(([name, m]) =>
     `${name}: losses ${m.losses.join(", ")}`
   );
