@@ -44,7 +44,13 @@ export { type DispatchTime, type KernelTime, kernelTimes, profileDispatches } fr
 
 export { add, mul, relu, scale } from "./ops/elementwise.ts";
 export { linear, matmul } from "./ops/matmul.ts";
-export { mean, type ReduceState, type ReduceVariant, sum } from "./ops/reduce.ts";
+export {
+  mean,
+  type ReduceFamily,
+  type ReduceState,
+  type ReduceVariant,
+  sum,
+} from "./ops/reduce.ts";
 export { type FamilyTuning, type ReduceTuning, tuneReduce } from "./ops/reduce_tune.ts";
 export { type CrossEntropyOptions, softmaxCrossEntropy } from "./ops/loss.ts";
 export { conv2d, type Conv2dMode, type Conv2dOptions, type Conv2dState } from "./ops/conv2d/mod.ts";

@@ -2,7 +2,7 @@
 import type { Tensor } from "../tensor.ts";
 import { grid } from "../grid.ts";
 import type { KernelSource } from "../kernel.ts";
-import { reduceVariant } from "./reduce_choice.ts";
+import { reduceVariant } from "./reduce.ts";
 import code from "../../kernels/batch_norm.wgsl" with { type: "text" };
 import subgroupCode from "../../kernels/batch_norm_subgroups.wgsl" with { type: "text" };
 

@@ -2,11 +2,11 @@
 // with nothing measured or compiled); the training task and the page call it before training.
 import type { Engine } from "../engine.ts";
 import type { Tensor } from "../tensor.ts";
-import type { FamilyTuning, ReduceTuning, ReduceVariant } from "./reduce_choice.ts";
+import type { FamilyTuning, ReduceTuning, ReduceVariant } from "./reduce.ts";
 import { sum } from "./reduce.ts";
 import { batchNormBackward, batchNormForward } from "./batch_norm.ts";
 
-export type { FamilyTuning, ReduceTuning } from "./reduce_choice.ts";
+export type { FamilyTuning, ReduceTuning } from "./reduce.ts";
 
 /** Median of 5 timings of 10 runs (ms per run), after one warm-up run (compiles). */
 async function timeRuns(run: () => Tensor[]): Promise<number> {
