@@ -49,14 +49,27 @@ Deno.test({
       // within 3e-7 of Deno's (2026-12-05); 1e-5 leaves room for other drivers' rounding.
       const e = await Engine.create();
       try {
-        for (const name of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+        // WRN-10-1 once more in Chromium with every reduction's subgroup variant forced (the
+        // sum in the loss's batch mean, batch norm's statistics and backward sums).
+        assert(page.subgroupSteps, "no WRN-10-1 steps with the subgroup reductions");
+        assertEquals(page.subgroupKernels, [
+          "batch_norm_subgroups.wgsl:backwardReduceSubgroups",
+          "batch_norm_subgroups.wgsl:statsSubgroups",
+          "reduce_subgroups.wgsl:sum",
+        ]);
+        const runs = [
+          ...(Object.keys(MODELS) as (keyof typeof MODELS)[]).map((name) =>
+            [name, name, page.models[name]] as const
+          ),
+          ["WRN-10-1", "WRN-10-1, subgroup reductions", page.subgroupSteps] as const,
+        ];
+        for (const [name, label, got] of runs) {
           const deno = await modelSteps(e, name);
-          const got = page.models[name];
-          assertEquals(got.params.length, deno.params.length, `${name}: parameter count`);
+          assertEquals(got.params.length, deno.params.length, `${label}: parameter count`);
           for (const [s, l] of deno.losses.entries()) {
             assert(
               Math.abs(got.losses[s] - l) <= 1e-5,
-              `${name} step ${s + 1} loss: Chromium ${got.losses[s]}, Deno ${l}`,
+              `${label} step ${s + 1} loss: Chromium ${got.losses[s]}, Deno ${l}`,
             );
           }
           let worst = 0, at = 0;
@@ -65,13 +78,15 @@ Deno.test({
             if (!(d <= worst)) [worst, at] = [d, j];
           }
           console.log(
-            `${name}: losses ${
+            `${label}: losses ${
               got.losses.join(", ")
             } in Chromium; parameters within ${worst} of Deno's`,
           );
           assert(
             worst <= 1e-5,
-            `${name}: parameter ${at} is ${got.params[at]} in Chromium, ${deno.params[at]} in Deno`,
+            `${label}: parameter ${at} is ${got.params[at]} in Chromium, ${
+              deno.params[at]
+            } in Deno`,
           );
         }
       } finally {

@@ -32,6 +32,10 @@ export interface TierResult {
   features: string[];
   cases: CaseResult[];
   models: Record<string, ModelSteps>;
+  /** WRN-10-1's steps again with every reduction's subgroup variant forced (where offered). */
+  subgroupSteps?: ModelSteps;
+  /** The subgroup kernels (file:entry) those steps dispatched. */
+  subgroupKernels?: string[];
   /** What tuneReduce measured on this adapter (each family's variants, ms per run). */
   reduce: ReduceTuning;
 }
@@ -68,10 +72,37 @@ export async function runTier(progress: (line: string) => void = () => {}): Prom
       models[name] = await modelSteps(e, name);
       progress(`${name}: losses ${models[name].losses} (${(performance.now() - t).toFixed(0)} ms)`);
     }
+    let subgroupSteps: ModelSteps | undefined;
+    const subgroupKernels = new Set<string>();
+    if (e.gpu.subgroups) {
+      // Which kernels the steps dispatch (the subgroup ones are asserted by the test).
+      const get = e.kernels.get.bind(e.kernels);
+      e.kernels.get = (src, entry, overrides) => {
+        if (src.name.includes("subgroups")) subgroupKernels.add(`${src.name}:${entry}`);
+        return get(src, entry, overrides);
+      };
+      e.reduce.forced = "subgroups";
+      try {
+        subgroupSteps = await modelSteps(e, "WRN-10-1");
+      } finally {
+        e.reduce.forced = null;
+        e.kernels.get = get;
+      }
+      progress(`WRN-10-1, subgroup reductions: losses ${subgroupSteps.losses}`);
+    }
     const reduce = await tuneReduce(e);
     const { gpu } = e;
     const { limits, features } = gpu;
-    return { adapter: describeGpu(gpu), limits, features, cases, models, reduce };
+    return {
+      adapter: describeGpu(gpu),
+      limits,
+      features,
+      cases,
+      models,
+      subgroupSteps,
+      subgroupKernels: [...subgroupKernels].sort(),
+      reduce,
+    };
   } finally {
     await e.close();
   }
